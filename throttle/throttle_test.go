@@ -1,0 +1,374 @@
+package throttle
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// sent is one call of send as seen by a recorder: the message and how long
+// after the start of the test it went out.
+type sent struct {
+	msg string
+	at  time.Duration
+}
+
+// recorder collects the calls of send against a manual clock.
+type recorder struct {
+	clock *manualClock
+	start time.Time
+
+	mu   sync.Mutex
+	sent []sent
+}
+
+func newRecorder(c *manualClock) *recorder {
+	return &recorder{clock: c, start: c.Now()}
+}
+
+func (r *recorder) send(msg string) {
+	at := r.clock.Now().Sub(r.start)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, sent{msg: msg, at: at})
+}
+
+func (r *recorder) got() []sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sent)
+}
+
+// offer is one call of Offer at a time after the start of a test.
+type offer struct {
+	at     time.Duration
+	key    string
+	period time.Duration
+	msg    string
+}
+
+const ms = time.Millisecond
+
+func TestOffer(t *testing.T) {
+	t.Parallel()
+	const p = 300 * ms
+	stream := make([]offer, 10)
+	for i := range stream {
+		stream[i] = offer{at: time.Duration(i) * p / 3, period: p, msg: string(rune('0' + i))}
+	}
+	tests := []struct {
+		name   string
+		offers []offer
+		want   []sent
+	}{
+		{
+			name:   "first message goes out at once",
+			offers: []offer{{at: 0, period: time.Second, msg: "a"}},
+			want:   []sent{{"a", 0}},
+		},
+		{
+			name: "burst keeps only the newest for last send plus period",
+			offers: []offer{
+				{at: 0, period: time.Second, msg: "a"},
+				{at: 100 * ms, period: time.Second, msg: "b"},
+				{at: 200 * ms, period: time.Second, msg: "c"},
+				{at: 300 * ms, period: time.Second, msg: "d"},
+			},
+			want: []sent{{"a", 0}, {"d", time.Second}},
+		},
+		{
+			name:   "long stream sends one per period then the last",
+			offers: stream,
+			want: []sent{
+				{"0", 0}, {"2", p}, {"5", 2 * p}, {"8", 3 * p}, {"9", 4 * p},
+			},
+		},
+		{
+			name: "keys are independent",
+			offers: []offer{
+				{at: 0, key: "a", period: time.Second, msg: "a1"},
+				{at: 100 * ms, key: "b", period: time.Second, msg: "b1"},
+				{at: 200 * ms, key: "a", period: time.Second, msg: "a2"},
+				{at: 300 * ms, key: "b", period: time.Second, msg: "b2"},
+			},
+			want: []sent{{"a1", 0}, {"b1", 100 * ms}, {"a2", time.Second}, {"b2", 1100 * ms}},
+		},
+		{
+			name: "zero period sends every message at once",
+			offers: []offer{
+				{at: 0, msg: "a"}, {at: 0, msg: "b"}, {at: 10 * ms, msg: "c"},
+			},
+			want: []sent{{"a", 0}, {"b", 0}, {"c", 10 * ms}},
+		},
+		{
+			name: "negative period sends every message at once",
+			offers: []offer{
+				{at: 0, period: -time.Second, msg: "a"},
+				{at: 0, period: -1, msg: "b"},
+			},
+			want: []sent{{"a", 0}, {"b", 0}},
+		},
+		{
+			name: "message after the period goes out at once",
+			offers: []offer{
+				{at: 0, period: time.Second, msg: "a"},
+				{at: time.Second, period: time.Second, msg: "b"},
+				{at: 1500 * ms, period: time.Second, msg: "c"},
+			},
+			want: []sent{{"a", 0}, {"b", time.Second}, {"c", 2 * time.Second}},
+		},
+		{
+			name: "key state released after idle still throttles anew",
+			offers: []offer{
+				{at: 0, period: time.Second, msg: "a"},
+				{at: 5 * time.Second, period: time.Second, msg: "b"},
+				{at: 5100 * ms, period: time.Second, msg: "c"},
+			},
+			want: []sent{{"a", 0}, {"b", 5 * time.Second}, {"c", 6 * time.Second}},
+		},
+		{
+			name: "unthrottled message supersedes a pending one",
+			offers: []offer{
+				{at: 0, period: time.Second, msg: "a"},
+				{at: 100 * ms, period: time.Second, msg: "b"},
+				{at: 200 * ms, msg: "c"},
+			},
+			want: []sent{{"a", 0}, {"c", 200 * ms}},
+		},
+		{
+			name: "shorter period moves the pending send earlier",
+			offers: []offer{
+				{at: 0, period: time.Second, msg: "a"},
+				{at: 100 * ms, period: time.Second, msg: "b"},
+				{at: 200 * ms, period: 500 * ms, msg: "c"},
+			},
+			want: []sent{{"a", 0}, {"c", 500 * ms}},
+		},
+		{
+			name: "longer period moves the pending send later",
+			offers: []offer{
+				{at: 0, period: time.Second, msg: "a"},
+				{at: 100 * ms, period: time.Second, msg: "b"},
+				{at: 200 * ms, period: 2 * time.Second, msg: "c"},
+			},
+			want: []sent{{"a", 0}, {"c", 2 * time.Second}},
+		},
+		{
+			name: "period already elapsed under the new value sends at once",
+			offers: []offer{
+				{at: 0, period: time.Second, msg: "a"},
+				{at: 100 * ms, period: time.Second, msg: "b"},
+				{at: 600 * ms, period: 500 * ms, msg: "c"},
+			},
+			want: []sent{{"a", 0}, {"c", 600 * ms}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newManualClock()
+			rec := newRecorder(clock)
+			th := New(clock, rec.send)
+			var now time.Duration
+			for _, o := range tc.offers {
+				clock.Advance(o.at - now)
+				now = o.at
+				th.Offer(o.key, o.period, o.msg)
+			}
+			clock.Advance(time.Minute)
+			if got := rec.got(); !slices.Equal(got, tc.want) {
+				t.Fatalf("sent %v; want %v", got, tc.want)
+			}
+			if n := th.Pending(); n != 0 {
+				t.Fatalf("Pending() = %d after all periods elapsed; want 0", n)
+			}
+			if n := keyCount(th); n != 0 {
+				t.Fatalf("%d keys kept after all periods elapsed; want 0", n)
+			}
+			if n := clock.Armed(); n != 0 {
+				t.Fatalf("%d timers armed after all periods elapsed; want 0", n)
+			}
+		})
+	}
+}
+
+func keyCount[T any](th *Throttle[T]) int {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	return len(th.keys)
+}
+
+func TestPending(t *testing.T) {
+	t.Parallel()
+	clock := newManualClock()
+	rec := newRecorder(clock)
+	th := New(clock, rec.send)
+	th.Offer("a", time.Second, "a1")
+	th.Offer("b", time.Second, "b1")
+	if n := th.Pending(); n != 0 {
+		t.Fatalf("Pending() = %d after first messages; want 0", n)
+	}
+	th.Offer("a", time.Second, "a2")
+	th.Offer("a", time.Second, "a3")
+	th.Offer("b", time.Second, "b2")
+	if n := th.Pending(); n != 2 {
+		t.Fatalf("Pending() = %d; want 2", n)
+	}
+	// One sweep timer plus one timer per pending key.
+	if n := clock.Armed(); n != 3 {
+		t.Fatalf("%d timers armed; want 3", n)
+	}
+	clock.Advance(time.Second)
+	if n := th.Pending(); n != 0 {
+		t.Fatalf("Pending() = %d after the period; want 0", n)
+	}
+	want := []sent{{"a1", 0}, {"b1", 0}, {"a3", time.Second}, {"b2", time.Second}}
+	if got := rec.got(); !slices.Equal(got, want) {
+		t.Fatalf("sent %v; want %v", got, want)
+	}
+}
+
+func TestStop(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		stops int
+	}{
+		{name: "once", stops: 1},
+		{name: "twice", stops: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newManualClock()
+			rec := newRecorder(clock)
+			th := New(clock, rec.send)
+			th.Offer("a", time.Second, "a1")
+			th.Offer("a", time.Second, "a2")
+			th.Offer("b", time.Second, "b1")
+			th.Offer("b", time.Second, "b2")
+			for range tc.stops {
+				th.Stop()
+			}
+			if n := th.Pending(); n != 0 {
+				t.Fatalf("Pending() = %d after Stop; want 0", n)
+			}
+			if n := clock.Armed(); n != 0 {
+				t.Fatalf("%d timers armed after Stop; want 0", n)
+			}
+			th.Offer("a", time.Second, "a3")
+			th.Offer("c", 0, "c1")
+			clock.Advance(time.Minute)
+			want := []sent{{"a1", 0}, {"b1", 0}}
+			if got := rec.got(); !slices.Equal(got, want) {
+				t.Fatalf("sent %v; want %v", got, want)
+			}
+		})
+	}
+}
+
+// A timer that fired before Stop but reached the lock after it must not
+// send.
+func TestStopBeatsFiredTimer(t *testing.T) {
+	t.Parallel()
+	clock := newManualClock()
+	rec := newRecorder(clock)
+	th := New(clock, rec.send)
+	th.Offer("a", time.Second, "a1")
+	th.Offer("a", time.Second, "a2")
+	th.mu.Lock()
+	fire := th.keys["a"]
+	th.mu.Unlock()
+	th.Stop()
+	th.fire("a", fire.gen) // as if the timer had fired just before Stop
+	if got := rec.got(); len(got) != 1 {
+		t.Fatalf("sent %v; want only the first message", got)
+	}
+}
+
+// A stale timer, one replaced by a later arming, must not send.
+func TestStaleTimerIgnored(t *testing.T) {
+	t.Parallel()
+	clock := newManualClock()
+	rec := newRecorder(clock)
+	th := New(clock, rec.send)
+	th.Offer("a", time.Second, "a1")
+	th.Offer("a", time.Second, "a2")
+	th.mu.Lock()
+	stale := th.keys["a"].gen
+	th.mu.Unlock()
+	th.Offer("a", 2*time.Second, "a3") // re-arms with a new generation
+	th.fire("a", stale)
+	if got := rec.got(); len(got) != 1 {
+		t.Fatalf("sent %v; want only the first message", got)
+	}
+	clock.Advance(2 * time.Second)
+	want := []sent{{"a1", 0}, {"a3", 2 * time.Second}}
+	if got := rec.got(); !slices.Equal(got, want) {
+		t.Fatalf("sent %v; want %v", got, want)
+	}
+}
+
+func TestStopWaitsForSendInProgress(t *testing.T) {
+	t.Parallel()
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	th := New(newManualClock(), func(string) {
+		close(entered)
+		<-release
+	})
+	go th.Offer("", 0, "a")
+	<-entered
+	stopped := make(chan struct{})
+	go func() {
+		th.Stop()
+		close(stopped)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		th.mu.Lock()
+		s := th.stopped
+		th.mu.Unlock()
+		if s {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Stop did not start")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-stopped:
+		t.Fatal("Stop returned while send was still running")
+	default:
+	}
+	close(release)
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not return after send finished")
+	}
+}
+
+func TestSendMayOffer(t *testing.T) {
+	t.Parallel()
+	clock := newManualClock()
+	rec := newRecorder(clock)
+	var th *Throttle[string]
+	th = New(clock, func(msg string) {
+		rec.send(msg)
+		if msg == "a" {
+			th.Offer("", 0, "b")
+			th.Offer("k", time.Second, "c")
+			th.Offer("k", time.Second, "d")
+			_ = th.Pending()
+		}
+	})
+	th.Offer("", 0, "a")
+	clock.Advance(time.Second)
+	want := []sent{{"a", 0}, {"b", 0}, {"c", 0}, {"d", time.Second}}
+	if got := rec.got(); !slices.Equal(got, want) {
+		t.Fatalf("sent %v; want %v", got, want)
+	}
+}
