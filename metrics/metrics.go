@@ -1,0 +1,85 @@
+// Package metrics owns wsrouter's Prometheus metrics and the operations
+// endpoints (/metrics, /healthz, /readyz) served on metrics.listen.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Drop reasons used as the reason label of wsrouter_dropped_total.
+const (
+	DropFilter       = "filter"
+	DropOrder        = "order"
+	DropThrottle     = "throttle"
+	DropSlowConsumer = "slow_consumer"
+	DropMalformed    = "malformed"
+	DropOverload     = "overload"
+)
+
+// Metrics holds every collector wsrouter exports. The zero value is not
+// usable; build one with New.
+type Metrics struct {
+	// Registry is the registry the collectors live in, with the Go runtime
+	// and process collectors.
+	Registry *prometheus.Registry
+
+	Connections       prometheus.Gauge
+	ConnectionsTotal  prometheus.Counter
+	Events            *prometheus.CounterVec
+	Deliveries        prometheus.Counter
+	Dropped           *prometheus.CounterVec
+	CallbackDuration  *prometheus.HistogramVec
+	RedisUp           prometheus.Gauge
+	ConfigReloads     *prometheus.CounterVec
+	HeartbeatFailures prometheus.Counter
+}
+
+// New registers a fresh set of collectors in their own registry, so several
+// routers (in tests) never clash.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wsrouter_connections", Help: "Open WebSocket connections.",
+		}),
+		ConnectionsTotal: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wsrouter_connections_total", Help: "WebSocket connections accepted since start.",
+		}),
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsrouter_events_total", Help: "Client events handled, by event and result (ok, error).",
+		}, []string{"event", "result"}),
+		Deliveries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wsrouter_deliveries_total", Help: "Published messages queued to a client.",
+		}),
+		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsrouter_dropped_total", Help: "Messages not delivered, by reason (filter, order, throttle, slow_consumer, malformed, overload).",
+		}, []string{"reason"}),
+		CallbackDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "wsrouter_callback_duration_seconds", Help: "Service callback duration including retries, by callback and result (ok, error, unavailable).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"callback", "result"}),
+		RedisUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wsrouter_redis_up", Help: "1 when every configured Redis is connected and the delivery probe passes.",
+		}),
+		ConfigReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsrouter_config_reload_total", Help: "Configuration reloads, by result (ok, error).",
+		}, []string{"result"}),
+		HeartbeatFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wsrouter_heartbeat_failures_total", Help: "on_heartbeat callbacks that did not answer ok.",
+		}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.Connections, m.ConnectionsTotal, m.Events, m.Deliveries, m.Dropped,
+		m.CallbackDuration, m.RedisUp, m.ConfigReloads, m.HeartbeatFailures,
+	)
+	for _, r := range []string{DropFilter, DropOrder, DropThrottle, DropSlowConsumer, DropMalformed, DropOverload} {
+		m.Dropped.WithLabelValues(r)
+	}
+	for _, r := range []string{"ok", "error"} {
+		m.ConfigReloads.WithLabelValues(r)
+	}
+	return m
+}
