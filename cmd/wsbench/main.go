@@ -1,0 +1,200 @@
+// Command wsbench is the load tool for servers that speak the wsrouter client
+// protocol. It opens many WebSocket clients, subscribes each to one topic,
+// publishes timestamped messages through Redis PUBLISH and reports fan-out
+// throughput, end-to-end latency, lost and duplicated deliveries and, given
+// the server's PID, the server's memory per connection and CPU per delivery.
+//
+// With -summarize FILE it instead reads the JSON lines of earlier runs and
+// prints a Markdown table of medians per scenario and server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// config holds the parsed command line.
+type config struct {
+	url             string
+	redisAddr       string
+	prefix          string
+	service         string
+	label           string
+	scenario        string
+	clients         int
+	topics          int
+	messages        int
+	rate            float64
+	payload         int
+	dialConcurrency int
+	ramp            time.Duration
+	pid             int
+	timeout         time.Duration
+	settle          time.Duration
+	jsonOnly        bool
+	allowRemote     bool
+	summarize       string
+	baseline        string
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("wsbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.url, "url", "ws://127.0.0.1:9000/", "WebSocket URL of the server under test")
+	fs.StringVar(&c.redisAddr, "redis", "127.0.0.1:6379", "Redis address (host:port) to PUBLISH to")
+	fs.StringVar(&c.prefix, "prefix", "", "Redis channel prefix the server uses")
+	fs.StringVar(&c.service, "service", "bench", "service part of the topic names <service>.t<i>")
+	fs.StringVar(&c.label, "label", "server", "server label written to the results")
+	fs.StringVar(&c.scenario, "scenario", "", "scenario label written to the results")
+	fs.IntVar(&c.clients, "clients", 1000, "number of WebSocket clients")
+	fs.IntVar(&c.topics, "topics", 1, "number of topics; client i subscribes to topic i%topics")
+	fs.IntVar(&c.messages, "messages", 200, "messages to publish, round-robin over the topics")
+	fs.Float64Var(&c.rate, "rate", 0, "messages per second; 0 publishes as fast as possible")
+	fs.IntVar(&c.payload, "payload", 100, "bytes of each message's data object")
+	fs.IntVar(&c.dialConcurrency, "dial-concurrency", 200, "clients connecting and subscribing at once")
+	fs.DurationVar(&c.ramp, "ramp", 0, "spread the connection starts over this duration")
+	fs.IntVar(&c.pid, "pid", 0, "server PID for RSS and CPU figures; 0 skips them")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "limit for the whole run")
+	fs.DurationVar(&c.settle, "settle", 2*time.Second, "after publishing, stop waiting once no delivery arrived for this long")
+	fs.BoolVar(&c.jsonOnly, "json-only", false, "print only the JSON line")
+	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow non-loopback WebSocket and Redis targets")
+	fs.StringVar(&c.summarize, "summarize", "", "read JSON result lines from this file and print a table of medians")
+	fs.StringVar(&c.baseline, "baseline", "floor", "with -summarize: server label the ratios divide by")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("wsbench: unexpected arguments %q", fs.Args())
+	}
+	if c.summarize != "" {
+		return c, nil
+	}
+	return c, c.validate()
+}
+
+func (c config) validate() error {
+	switch {
+	case c.clients < 1:
+		return fmt.Errorf("wsbench: -clients %d must be at least 1", c.clients)
+	case c.topics < 1 || c.topics > c.clients:
+		return fmt.Errorf("wsbench: -topics %d must be between 1 and -clients %d", c.topics, c.clients)
+	case c.messages < 1:
+		return fmt.Errorf("wsbench: -messages %d must be at least 1", c.messages)
+	case c.rate < 0:
+		return fmt.Errorf("wsbench: -rate %g must not be negative", c.rate)
+	case c.payload < 0:
+		return fmt.Errorf("wsbench: -payload %d must not be negative", c.payload)
+	case c.dialConcurrency < 1:
+		return fmt.Errorf("wsbench: -dial-concurrency %d must be at least 1", c.dialConcurrency)
+	case c.ramp < 0:
+		return fmt.Errorf("wsbench: -ramp %s must not be negative", c.ramp)
+	case c.timeout <= 0:
+		return fmt.Errorf("wsbench: -timeout %s must be positive", c.timeout)
+	case c.settle <= 0:
+		return fmt.Errorf("wsbench: -settle %s must be positive", c.settle)
+	case c.pid < 0:
+		return fmt.Errorf("wsbench: -pid %d must not be negative", c.pid)
+	}
+	return nil
+}
+
+func run(args []string, stdout io.Writer) error {
+	cfg, err := parseFlags(args, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.summarize != "" {
+		return summarizeFile(cfg.summarize, cfg.baseline, stdout)
+	}
+	if err := raiseFileLimit(cfg.clients); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+	defer cancel()
+	if !cfg.allowRemote {
+		if err := checkTargets(ctx, cfg.url, cfg.redisAddr, defaultLookup); err != nil {
+			return err
+		}
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.redisAddr})
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("wsbench: redis %s: %w", cfg.redisAddr, err)
+	}
+	res, err := measure(ctx, cfg, rdb)
+	if err != nil {
+		return err
+	}
+	return writeResult(stdout, res, cfg.jsonOnly)
+}
+
+// measure runs the connect, publish and delivery phases and returns the
+// numbers of one run.
+func measure(ctx context.Context, cfg config, rdb *redis.Client) (result, error) {
+	var srv *serverProbe
+	if cfg.pid > 0 {
+		srv = &serverProbe{pid: cfg.pid}
+		if err := srv.sampleRSS(&srv.rssBefore); err != nil {
+			return result{}, err
+		}
+	}
+
+	f := newFleet(ctx, cfg)
+	defer f.shutdown()
+	connectStart := time.Now()
+	if err := f.connect(); err != nil {
+		return result{}, err
+	}
+	connectTime := time.Since(connectStart)
+	if srv != nil {
+		if err := srv.sampleRSS(&srv.rssAfter); err != nil {
+			return result{}, err
+		}
+		if err := srv.sampleCPU(&srv.cpuBefore); err != nil {
+			return result{}, err
+		}
+	}
+
+	pub := publisher{
+		rdb: rdb, prefix: cfg.prefix, service: cfg.service,
+		topics: cfg.topics, messages: cfg.messages, payload: cfg.payload, rate: cfg.rate,
+	}
+	first, last, err := pub.run(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	if err := f.waitDelivered(ctx, cfg.settle); err != nil {
+		return result{}, err
+	}
+	if srv != nil {
+		if err := srv.sampleCPU(&srv.cpuAfter); err != nil {
+			return result{}, err
+		}
+	}
+	f.shutdown()
+
+	tally := f.tally()
+	res := newResult(cfg, tally, connectTime, first, last)
+	if srv != nil {
+		res.setServerCost(srv, cfg.clients, tally.delivered)
+	}
+	return res, nil
+}

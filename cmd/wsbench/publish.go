@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// publishBatch is how many PUBLISH commands go in one pipeline when
+// publishing as fast as possible.
+const publishBatch = 100
+
+// publisher sends the benchmark messages, one PUBLISH each, round-robin over
+// the topics: message seq goes to topic seq%topics.
+type publisher struct {
+	rdb      *redis.Client
+	prefix   string
+	service  string
+	topics   int
+	messages int
+	payload  int
+	rate     float64 // messages per second; 0 means as fast as possible
+}
+
+// run publishes all messages and returns when the first and the last
+// PUBLISH were sent.
+func (p *publisher) run(ctx context.Context) (first, last time.Time, err error) {
+	subs := make([]string, p.topics)
+	for i := range subs {
+		subs[i] = topicName(p.service, i)
+	}
+	first = time.Now()
+	if p.rate > 0 {
+		err = p.paced(ctx, subs, first)
+	} else {
+		err = p.burst(ctx, subs)
+	}
+	return first, time.Now(), err
+}
+
+func (p *publisher) burst(ctx context.Context, subs []string) error {
+	var buf []byte
+	for start := 0; start < p.messages; start += publishBatch {
+		pipe := p.rdb.Pipeline()
+		for seq := start; seq < min(start+publishBatch, p.messages); seq++ {
+			sub := subs[seq%p.topics]
+			buf = encodeMessage(buf[:0], sub, seq, time.Now().UnixNano(), p.payload)
+			pipe.Publish(ctx, p.prefix+sub, string(buf))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("wsbench: publish: %w", err)
+		}
+	}
+	return nil
+}
+
+func (p *publisher) paced(ctx context.Context, subs []string, start time.Time) error {
+	var buf []byte
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for seq := range p.messages {
+		due := start.Add(time.Duration(float64(seq) / p.rate * float64(time.Second)))
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return fmt.Errorf("wsbench: publish: %w", ctx.Err())
+			}
+		}
+		sub := subs[seq%p.topics]
+		buf = encodeMessage(buf[:0], sub, seq, time.Now().UnixNano(), p.payload)
+		if err := p.rdb.Publish(ctx, p.prefix+sub, string(buf)).Err(); err != nil {
+			return fmt.Errorf("wsbench: publish: %w", err)
+		}
+	}
+	return nil
+}
+
+// encodeMessage appends the published JSON
+// {"subscription":sub,"data":{"seq":seq,"ts":ts,"pad":"xx..."}} to buf. The
+// pad makes the data object payload bytes long when payload allows it.
+func encodeMessage(buf []byte, sub string, seq int, ts int64, payload int) []byte {
+	buf = append(buf, `{"subscription":`...)
+	buf = strconv.AppendQuote(buf, sub)
+	buf = append(buf, `,"data":`...)
+	dataStart := len(buf)
+	buf = append(buf, `{"seq":`...)
+	buf = strconv.AppendInt(buf, int64(seq), 10)
+	buf = append(buf, `,"ts":`...)
+	buf = strconv.AppendInt(buf, ts, 10)
+	buf = append(buf, `,"pad":"`...)
+	const tail = `"}`
+	for range payload - (len(buf) - dataStart) - len(tail) {
+		buf = append(buf, 'x')
+	}
+	buf = append(buf, tail...)
+	return append(buf, '}')
+}
