@@ -1,0 +1,66 @@
+// Command wsrouter runs the WebSocket message router.
+//
+//	wsrouter -config config.yaml          # run
+//	wsrouter -check -config config.yaml   # validate, print problems, exit 0/1
+//	wsrouter -version
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errConfig marks failures that are the configuration's fault (exit 1).
+var errConfig = errors.New("configuration error")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wsrouter", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "config.yaml", "path to the YAML configuration file")
+	check := fs.Bool("check", false, "validate the configuration, print every problem, and exit (0 valid, 1 invalid)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "wsrouter", buildVersion())
+		return 0
+	}
+	cfg, err := services.Load(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *check {
+		fmt.Fprintf(stdout, "%s: configuration is valid (%d services)\n", *configPath, len(cfg.Services))
+		return 0
+	}
+	if err := serve(*configPath, cfg, stderr); err != nil {
+		fmt.Fprintln(stderr, "wsrouter:", err)
+		return 1
+	}
+	return 0
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}

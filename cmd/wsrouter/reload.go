@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/wsrouter/wsrouter/metrics"
+	"github.com/wsrouter/wsrouter/router"
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// coalesce is how long file events are gathered into one reload, so that
+// one save is one reload.
+const coalesce = 200 * time.Millisecond
+
+// reloader re-reads the configuration on SIGHUP and when the file changes
+// on disk, and applies it when it is valid.
+type reloader struct {
+	path    string
+	r       *router.Router
+	m       *metrics.Metrics
+	level   *slog.LevelVar
+	log     *slog.Logger
+	watcher *fsnotify.Watcher
+	done    chan struct{}
+	wg      sync.WaitGroup
+
+	mu  sync.Mutex
+	cfg *services.Config
+}
+
+func newReloader(path string, cfg *services.Config, r *router.Router, m *metrics.Metrics, level *slog.LevelVar, log *slog.Logger) *reloader {
+	rl := &reloader{path: path, r: r, m: m, level: level, log: log, cfg: cfg, done: make(chan struct{})}
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		// The directory, not the file: editors that write a new file and
+		// rename it over the old one would end a watch on the file itself.
+		err = w.Add(filepath.Dir(path))
+	}
+	if err != nil {
+		log.Warn("config file watch unavailable; reload with SIGHUP", "err", err)
+		if w != nil {
+			w.Close()
+		}
+		return rl
+	}
+	rl.watcher = w
+	rl.wg.Add(1)
+	go rl.watch()
+	return rl
+}
+
+func (rl *reloader) current() *services.Config {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return rl.cfg
+}
+
+// watch turns file events on the configuration file into reloads.
+func (rl *reloader) watch() {
+	defer rl.wg.Done()
+	name := filepath.Clean(rl.path)
+	var timer *time.Timer
+	var fire <-chan time.Time
+	for {
+		select {
+		case <-rl.done:
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case ev, ok := <-rl.watcher.Events:
+			if !ok {
+				return
+			}
+			if filepath.Clean(ev.Name) != name || ev.Op == fsnotify.Chmod {
+				continue
+			}
+			if timer == nil {
+				timer = time.NewTimer(coalesce)
+			} else {
+				timer.Reset(coalesce)
+			}
+			fire = timer.C
+		case err, ok := <-rl.watcher.Errors:
+			if !ok {
+				return
+			}
+			rl.log.Warn("config file watch error", "err", err)
+		case <-fire:
+			fire = nil
+			rl.reload("file changed")
+		}
+	}
+}
+
+func (rl *reloader) stop() {
+	if rl.watcher == nil {
+		return
+	}
+	close(rl.done)
+	rl.watcher.Close()
+	rl.wg.Wait()
+}
+
+// reload validates the whole file and applies it, or keeps the running
+// configuration and logs every problem.
+func (rl *reloader) reload(why string) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	next, err := services.Load(rl.path)
+	if err != nil {
+		rl.m.ConfigReloads.WithLabelValues("error").Inc()
+		var problems *services.Problems
+		if errors.As(err, &problems) {
+			for _, line := range strings.Split(problems.Error(), "\n") {
+				rl.log.Error("config reload rejected; keeping the running configuration", "trigger", why, "problem", line)
+			}
+		} else {
+			rl.log.Error("config reload rejected; keeping the running configuration", "trigger", why, "err", err)
+		}
+		return
+	}
+	old := rl.cfg
+	changes := services.Diff(old, next)
+	for _, key := range changes.RestartRequired {
+		rl.log.Warn("config change needs a restart; ignored until then", "key", key)
+	}
+	keepRestartOnly(old, next)
+	if err := rl.r.Reload(next); err != nil {
+		rl.m.ConfigReloads.WithLabelValues("error").Inc()
+		rl.log.Error("config reload failed; keeping the running configuration", "trigger", why, "err", err)
+		return
+	}
+	rl.cfg = next
+	rl.level.Set(parseLevel(next.Log.Level))
+	rl.m.ConfigReloads.WithLabelValues("ok").Inc()
+	rl.log.Info("config reloaded", "trigger", why,
+		"services_added", changes.ServicesAdded, "services_removed", changes.ServicesRemoved,
+		"services_changed", changes.ServicesChanged, "other_changes", changes.Other)
+}
+
+// keepRestartOnly carries the settings that need a restart over from the
+// running configuration, so the new one describes what actually runs.
+func keepRestartOnly(running, next *services.Config) {
+	next.Listen = running.Listen
+	next.TLS = running.TLS
+	next.Metrics.Listen = running.Metrics.Listen
+	next.Redis = running.Redis
+	next.RedisAlt = running.RedisAlt
+	next.Log.Format = running.Log.Format
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wsrouter/wsrouter/embedredis"
+	"github.com/wsrouter/wsrouter/metrics"
+	"github.com/wsrouter/wsrouter/router"
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// serve runs the router until SIGTERM or SIGINT, then drains it. It
+// returns an error only for start-up failures (exit 1).
+func serve(path string, cfg *services.Config, stderr io.Writer) error {
+	level := new(slog.LevelVar)
+	level.Set(parseLevel(cfg.Log.Level))
+	log := newLogger(cfg.Log.Format, level, stderr)
+	slog.SetDefault(log)
+
+	for _, rc := range redisList(cfg) {
+		if addr, ok := rc.Embedded(); ok {
+			srv, err := embedredis.Start(addr)
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			log.Info("embedded redis listening (for trying wsrouter out; use a real Redis in production)", "addr", srv.Addr())
+		}
+	}
+
+	m := metrics.New()
+	r, err := router.New(cfg, router.Options{Logger: log, Metrics: m})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	var metricsLn net.Listener
+	if cfg.Metrics.Listen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.Metrics.Listen); err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics.listen %s: %w", cfg.Metrics.Listen, err)
+		}
+	}
+	if cfg.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+
+	r.Start()
+	wsServer := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	go func() {
+		if err := wsServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("websocket listener stopped", "err", err)
+		}
+	}()
+	var metricsServer *http.Server
+	if metricsLn != nil {
+		metricsServer = &http.Server{Handler: m.Handler(r.Ready), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := metricsServer.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener stopped", "err", err)
+			}
+		}()
+	}
+	scheme := "ws"
+	if cfg.TLS.CertFile != "" {
+		scheme = "wss"
+	}
+	log.Info("wsrouter listening", "url", scheme+"://"+ln.Addr().String()+"/", "metrics", cfg.Metrics.Listen, "services", len(cfg.Services), "version", buildVersion())
+
+	reloader := newReloader(path, cfg, r, m, level, log)
+	defer reloader.stop()
+
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	for sig := range signals {
+		if sig == syscall.SIGHUP {
+			reloader.reload("SIGHUP")
+			continue
+		}
+		log.Info("shutting down", "signal", sig.String(), "shutdown_timeout", reloader.current().ShutdownTimeout.Std())
+		break
+	}
+	go func() {
+		for sig := range signals {
+			if sig != syscall.SIGHUP {
+				log.Warn("second signal; exiting at once", "signal", sig.String())
+				os.Exit(1)
+			}
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), reloader.current().ShutdownTimeout.Std())
+	defer cancel()
+	_ = wsServer.Shutdown(ctx) // closes the listener; hijacked sockets are the router's
+	left := r.Shutdown(ctx)
+	if metricsServer != nil {
+		_ = metricsServer.Close()
+	}
+	log.Info("stopped", "unsubscribe_callbacks_left", left)
+	return nil
+}
+
+func redisList(cfg *services.Config) []services.Redis {
+	out := []services.Redis{cfg.Redis}
+	if cfg.RedisAlt != nil {
+		out = append(out, *cfg.RedisAlt)
+	}
+	return out
+}
+
+func parseLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func newLogger(format string, level slog.Leveler, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

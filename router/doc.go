@@ -1,0 +1,15 @@
+// Package router owns wsrouter's live state: WebSocket sessions, the client
+// event protocol, subscriptions with their filters and timers, and the Redis
+// receivers that fan published messages out to subscribed sessions.
+//
+// Ownership, in one place:
+//   - Each session has a reader (the HTTP handler goroutine, ending when the
+//     socket does), an event processor and a writer. The processor and the
+//     writer run only while they have work and end when their queue is empty
+//     or the session is closed; the reader waits for both before it returns.
+//   - Each Redis has one pub/sub connection read by one goroutine, which
+//     hands messages to per-channel ordered workers and never blocks on a
+//     client. The hub owns those goroutines; Router.Shutdown ends them.
+//   - Subscription timers (renewal, heartbeat, throttle) are runtime timers:
+//     no goroutine waits for them, and ending the subscription stops them.
+package router

@@ -1,0 +1,148 @@
+package router
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// clientEvent is the decoded envelope of a client frame. Members other than
+// "event" are kept raw so each handler reads what it needs.
+type clientEvent struct {
+	name   string
+	fields map[string]json.RawMessage
+}
+
+// field returns a member of the event, or nil.
+func (e *clientEvent) field(name string) json.RawMessage { return e.fields[name] }
+
+// str returns a member that is a JSON string.
+func (e *clientEvent) str(name string) (string, bool) {
+	raw := e.fields[name]
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// decodeEvent parses a client frame; ok is false when it is not a JSON
+// object with a string event of at most 40 characters.
+func decodeEvent(frame []byte) (clientEvent, bool) {
+	trimmed := bytes.TrimLeft(frame, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return clientEvent{}, false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(frame, &fields) != nil {
+		return clientEvent{}, false
+	}
+	ev := clientEvent{fields: fields}
+	name, ok := ev.str("event")
+	if !ok || len([]rune(name)) > maxEventName {
+		return clientEvent{}, false
+	}
+	ev.name = name
+	return ev, true
+}
+
+// handleFrame handles one client frame on the processor goroutine.
+func (s *session) handleFrame(frame []byte, limited bool) {
+	ev, ok := decodeEvent(frame)
+	if !ok {
+		s.countEvent("invalid", false)
+		s.send(reply{err: errBadFrame}.encode())
+		return
+	}
+	if limited {
+		s.countEvent(ev.name, false)
+		s.send(reply{event: ev.name, err: errRateLimited}.encode())
+		return
+	}
+	cfg := s.r.cfg.Load()
+	var ok2 bool
+	switch ev.name {
+	case "auth":
+		ok2 = s.handleAuth(cfg, &ev)
+	case "subscribe":
+		ok2 = s.handleSubscribe(cfg, &ev)
+	case "unsubscribe":
+		ok2 = s.handleUnsubscribe(cfg, &ev)
+	case "message":
+		ok2 = s.handleMessage(cfg, &ev)
+	case "ping":
+		ok2 = s.handlePing(&ev)
+	default:
+		s.countEvent("unknown", false)
+		s.send(reply{event: ev.name, err: errEventNotFound}.encode())
+		return
+	}
+	s.countEvent(ev.name, ok2)
+}
+
+func (s *session) countEvent(name string, ok bool) {
+	result := "error"
+	if ok {
+		result = "ok"
+	}
+	s.r.metrics.Events.WithLabelValues(name, result).Inc()
+}
+
+// handlePing answers {"event":"pong","data":X}, X cut to 128 characters
+// when it is a string and null otherwise.
+func (s *session) handlePing(ev *clientEvent) bool {
+	data := json.RawMessage("null")
+	if str, ok := ev.str("data"); ok {
+		data = quote(truncateRunes(str, maxPingData))
+	}
+	s.send(newObject(32+len(data)).str("event", "pong").raw("data", data).bytes())
+	return true
+}
+
+// handleAuth validates a ticket with the service's validation URL.
+func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
+	fail := func(msg string) bool {
+		s.send(reply{event: "auth", err: msg}.encode())
+		return false
+	}
+	method := "ticket"
+	if raw := ev.field("method"); raw != nil && string(raw) != "null" {
+		m, ok := ev.str("method")
+		if !ok {
+			return fail(errAuthUnsupported)
+		}
+		method = m
+	}
+	if method != "ticket" || cfg.Authentication == nil || cfg.Authentication.Ticket == nil {
+		return fail(errAuthUnsupported)
+	}
+	ticket, ok := ev.str("ticket")
+	if !ok || ticket == "" {
+		return fail(errTicketMissing)
+	}
+	tc := cfg.Authentication.Ticket
+	ans := s.r.cb.Load().Call(s.ctx, "ticket", tc.ValidationURL, map[string]string{"ticket": ticket})
+	if !ans.OK() {
+		msg := ans.Error
+		if msg == "" {
+			msg = errAuthFailed
+		}
+		s.send(reply{event: "auth", err: msg, data: ans.Data}.encode())
+		return false
+	}
+	fields := make(map[string]json.RawMessage, len(tc.AuthFields))
+	for _, name := range tc.AuthFields {
+		if v, ok := ans.Fields[name]; ok {
+			fields[name] = v
+		}
+	}
+	s.authenticated = true
+	s.authFields = fields
+	s.logger().Debug("authenticated", "fields", len(fields))
+	s.send(reply{event: "auth", data: ans.Data}.encode())
+	return true
+}

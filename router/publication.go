@@ -1,0 +1,193 @@
+package router
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/wsrouter/wsrouter/ordering"
+	"github.com/wsrouter/wsrouter/throttle"
+)
+
+// publication is one message a service published, decoded once and shared
+// by every subscription it is delivered to. It is immutable after decode.
+type publication struct {
+	name        string                     // subscription name, "service.topic"
+	data        json.RawMessage            // "data", verbatim
+	publishedAt json.RawMessage            // "published_at" as a JSON string, when valid
+	top         map[string]json.RawMessage // every top-level member; only when the service filters
+	opts        *pubOptions                // nil when no option applies
+	receivedAt  time.Time
+	plain       []byte // the delivery frame without extra fields
+}
+
+// pubOptions are the per-subscription options a publication carries.
+type pubOptions struct {
+	hasOrder    bool
+	order       float64
+	orderKey    string
+	throttle    time.Duration
+	throttleKey string
+}
+
+// rawPublication is the wire shape of a published message.
+type rawPublication struct {
+	Subscription json.RawMessage `json:"subscription"`
+	Data         json.RawMessage `json:"data"`
+	Options      json.RawMessage `json:"options"`
+	PublishedAt  json.RawMessage `json:"published_at"`
+}
+
+type rawOptions struct {
+	Order       json.RawMessage `json:"order"`
+	OrderKey    json.RawMessage `json:"order_key"`
+	Throttle    json.RawMessage `json:"throttle"`
+	ThrottleKey json.RawMessage `json:"throttle_key"`
+}
+
+// errMalformed marks a publication that is dropped.
+var errMalformed = errors.New("malformed publication")
+
+// decodePublication decodes payload published on the channel of subscription
+// name. withTop keeps every top-level member, for field filters. A bad
+// published_at is reported in warn and otherwise ignored.
+func decodePublication(name string, payload []byte, withTop bool, now time.Time) (p *publication, warn string, err error) {
+	trimmed := bytes.TrimLeft(payload, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, "", fmt.Errorf("%w: not a JSON object", errMalformed)
+	}
+	var raw rawPublication
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	var sub string
+	if err := json.Unmarshal(raw.Subscription, &sub); len(raw.Subscription) == 0 || err != nil {
+		return nil, "", fmt.Errorf("%w: \"subscription\" missing or not a string", errMalformed)
+	}
+	if sub != name {
+		return nil, "", fmt.Errorf("%w: \"subscription\" is %q on the channel of %q", errMalformed, sub, name)
+	}
+	if raw.Data == nil {
+		return nil, "", fmt.Errorf("%w: no \"data\"", errMalformed)
+	}
+	p = &publication{name: name, data: raw.Data, receivedAt: now}
+	if len(raw.PublishedAt) > 0 && string(raw.PublishedAt) != "null" {
+		var s string
+		if json.Unmarshal(raw.PublishedAt, &s) == nil && validTimestamp(s) {
+			p.publishedAt = raw.PublishedAt
+		} else {
+			warn = fmt.Sprintf("published_at %s is not an ISO 8601 date-time; left out", truncateRunes(string(raw.PublishedAt), 64))
+		}
+	}
+	if len(raw.Options) > 0 && raw.Options[0] == '{' {
+		p.opts = decodeOptions(raw.Options)
+	}
+	if withTop {
+		if err := json.Unmarshal(payload, &p.top); err != nil {
+			return nil, "", fmt.Errorf("%w: %v", errMalformed, err)
+		}
+	}
+	p.plain = p.encode(nil)
+	return p, warn, nil
+}
+
+func decodeOptions(raw json.RawMessage) *pubOptions {
+	var ro rawOptions
+	if json.Unmarshal(raw, &ro) != nil {
+		return nil
+	}
+	var o pubOptions
+	if order, ok := ordering.ParseOrder(ro.Order); ok {
+		o.hasOrder, o.order, o.orderKey = true, order, ordering.Key(ro.OrderKey)
+	}
+	if period, ok := throttle.ParsePeriod(ro.Throttle); ok && period > 0 {
+		o.throttle, o.throttleKey = period, ordering.Key(ro.ThrottleKey)
+	}
+	if !o.hasOrder && o.throttle == 0 {
+		return nil
+	}
+	return &o
+}
+
+// encode renders the delivery frame with the given extra fields.
+func (p *publication) encode(extra []byte) []byte {
+	o := newObject(64 + len(p.name) + len(p.data) + len(extra) + len(p.publishedAt))
+	o.str("event", "message").str("subscription", p.name).raw("data", p.data)
+	o.fields(extra)
+	if p.publishedAt != nil {
+		o.raw("published_at", p.publishedAt)
+	}
+	return o.bytes()
+}
+
+// encodeStamped renders the frame with received_at and sent_at, for
+// websocket.delivery_timestamps.
+func (p *publication) encodeStamped(extra []byte, sent time.Time) []byte {
+	frame := p.encode(extra)
+	frame = frame[:len(frame)-1]
+	frame = append(frame, `,"received_at":`...)
+	frame = appendString(frame, formatStamp(p.receivedAt))
+	frame = append(frame, `,"sent_at":`...)
+	frame = appendString(frame, formatStamp(sent))
+	return append(frame, '}')
+}
+
+func formatStamp(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+}
+
+// encodeCache reuses one encoding per distinct set of extra fields within
+// one fan-out, so subscriptions with equal extra fields share bytes.
+type encodeCache struct {
+	extra []byte
+	frame []byte
+}
+
+func (c *encodeCache) get(p *publication, extra []byte) []byte {
+	if len(extra) == 0 {
+		return p.plain
+	}
+	if c == nil {
+		return p.encode(extra)
+	}
+	if c.frame != nil && bytes.Equal(c.extra, extra) {
+		return c.frame
+	}
+	c.extra, c.frame = extra, p.encode(extra)
+	return c.frame
+}
+
+// timestampLayouts are the ISO 8601 date-time forms published_at accepts.
+var timestampLayouts = []string{
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z0700",
+	"2006-01-02 15:04:05.999999999",
+}
+
+func validTimestamp(s string) bool {
+	for _, layout := range timestampLayouts {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonEqual compares two JSON values by meaning: "1" is not 1, 1 is 1.0,
+// and members of objects compare regardless of order.
+func jsonEqual(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var va, vb any
+	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
+}

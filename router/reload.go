@@ -1,0 +1,47 @@
+package router
+
+import (
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// Reload makes cfg the configuration for new events and callbacks.
+// Existing subscriptions keep their field values; subscriptions of a
+// service that is gone end with "Service removed.", their unsubscribe
+// callbacks going through the paced close queue. WebSocket settings apply
+// to connections opened afterwards. Redis and listener settings are fixed
+// at start; the caller keeps them unchanged.
+func (r *Router) Reload(cfg *services.Config) error {
+	old := r.cfg.Load()
+	if err := r.apply(cfg); err != nil {
+		return err
+	}
+	removed := map[string]bool{}
+	for name := range old.Services {
+		if _, ok := cfg.Services[name]; !ok {
+			removed[name] = true
+		}
+	}
+	if len(removed) == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	sessions := make([]*session, 0, len(r.sessions))
+	for s := range r.sessions {
+		sessions = append(sessions, s)
+	}
+	r.mu.Unlock()
+	for _, s := range sessions {
+		s.subsMu.Lock()
+		var gone []*subscription
+		for _, sub := range s.subs {
+			if removed[sub.service] {
+				gone = append(gone, sub)
+			}
+		}
+		s.subsMu.Unlock()
+		for _, sub := range gone {
+			s.enqueueEvent(sessionEvent{run: func() { s.forceUnsubscribe(sub, errServiceRemoved, true) }})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,335 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/wsrouter/wsrouter/callbacks"
+	"github.com/wsrouter/wsrouter/metrics"
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// Options are the router's collaborators.
+type Options struct {
+	// Logger receives every log line; nil means slog.Default().
+	Logger *slog.Logger
+	// Metrics receives the counters; nil means a private set.
+	Metrics *metrics.Metrics
+	// NodeID names this router in its probe channel; "" means random.
+	NodeID string
+}
+
+// Router accepts WebSocket connections and routes events between clients,
+// service callbacks and Redis. Build it with New, then Start it.
+type Router struct {
+	cfg        atomic.Pointer[services.Config]
+	cb         atomic.Pointer[callbacks.Client]
+	timestamps atomic.Bool
+	log        *slog.Logger
+	metrics    *metrics.Metrics
+	drops      dropCounters
+	nodeID     string
+	hubs       []*hub
+	closeQueue *closeQueue
+	timers     atomic.Int64 // renewal and heartbeat timers armed, for tests
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	draining bool
+	wasReady bool
+	sessWG   sync.WaitGroup
+
+	cancel context.CancelFunc
+	bgWG   sync.WaitGroup // mass closes
+}
+
+// dropCounters are the wsrouter_dropped_total series bound once, off the
+// hot path.
+type dropCounters struct {
+	filter, order, malformed, overload prometheus.Counter
+}
+
+// New builds a router for cfg. It does not connect to Redis until Start.
+func New(cfg *services.Config, opts Options) (*Router, error) {
+	r := &Router{
+		log:      opts.Logger,
+		metrics:  opts.Metrics,
+		nodeID:   opts.NodeID,
+		sessions: map[*session]struct{}{},
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if r.metrics == nil {
+		r.metrics = metrics.New()
+	}
+	if r.nodeID == "" {
+		r.nodeID = newSessionID()
+	}
+	r.drops = dropCounters{
+		filter:    r.metrics.Dropped.WithLabelValues(metrics.DropFilter),
+		order:     r.metrics.Dropped.WithLabelValues(metrics.DropOrder),
+		malformed: r.metrics.Dropped.WithLabelValues(metrics.DropMalformed),
+		overload:  r.metrics.Dropped.WithLabelValues(metrics.DropOverload),
+	}
+	if err := r.apply(cfg); err != nil {
+		return nil, err
+	}
+	for _, rc := range redisConfigs(cfg) {
+		h, err := newHub(r, rc.label, redisURL(rc.Redis), rc.ChannelPrefix, rc.PingInterval.Std(), rc.PingTimeout.Std())
+		if err != nil {
+			return nil, err
+		}
+		r.hubs = append(r.hubs, h)
+	}
+	r.closeQueue = newCloseQueue(r)
+	return r, nil
+}
+
+type labelledRedis struct {
+	label string
+	services.Redis
+}
+
+func redisConfigs(cfg *services.Config) []labelledRedis {
+	out := []labelledRedis{{"redis", cfg.Redis}}
+	if cfg.RedisAlt != nil {
+		out = append(out, labelledRedis{"redis_alt", *cfg.RedisAlt})
+	}
+	return out
+}
+
+// redisURL resolves "embedded" to the address the embedded server listens on.
+func redisURL(rc services.Redis) string {
+	if addr, ok := rc.Embedded(); ok {
+		return "redis://" + addr + "/0"
+	}
+	return rc.URL
+}
+
+// apply installs cfg as the configuration new events and callbacks see.
+func (r *Router) apply(cfg *services.Config) error {
+	cb, err := callbacks.New(callbacks.Options{
+		Timeout:               cfg.HTTP.Timeout.Std(),
+		Tries:                 cfg.HTTP.Tries,
+		Wait:                  cfg.HTTP.Wait.Std(),
+		CAFile:                cfg.HTTP.CAFile,
+		RateLimitResetHeaders: cfg.HTTP.RateLimitResetHeaders,
+		MaxConcurrency:        cfg.HTTP.MaxConcurrency,
+		Logger:                r.log,
+		Observe: func(callback, result string, d time.Duration) {
+			r.metrics.CallbackDuration.WithLabelValues(callback, result).Observe(d.Seconds())
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("router: callbacks: %w", err)
+	}
+	r.cfg.Store(cfg)
+	r.cb.Store(cb)
+	r.timestamps.Store(cfg.WebSocket.DeliveryTimestamps)
+	if r.closeQueue != nil {
+		r.closeQueue.setRate(cfg.HTTP.CloseCallbacksPerSecond)
+	}
+	return nil
+}
+
+// Start connects to Redis (retrying in the background until it can) and
+// starts the paced close-callback queue. The router serves until Shutdown.
+func (r *Router) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	for _, h := range r.hubs {
+		h.start(ctx)
+	}
+	r.closeQueue.start()
+}
+
+// Ready reports nil when the router can take new connections: not
+// shutting down, every Redis connected and its delivery probe passing.
+func (r *Router) Ready() error {
+	r.mu.Lock()
+	draining := r.draining
+	r.mu.Unlock()
+	if draining {
+		return errors.New("shutting down")
+	}
+	for _, h := range r.hubs {
+		if err := h.ready(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// redisChanged is called by a hub that connected or lost its connection.
+func (r *Router) redisChanged() {
+	ready := true
+	for _, h := range r.hubs {
+		ready = ready && h.up.Load()
+	}
+	if ready {
+		r.metrics.RedisUp.Set(1)
+	} else {
+		r.metrics.RedisUp.Set(0)
+	}
+	r.mu.Lock()
+	lost := r.wasReady && !ready
+	r.wasReady = ready
+	r.mu.Unlock()
+	if lost {
+		r.closeAll(websocket.StatusInternalError, "redis unavailable", 2*time.Second)
+	}
+}
+
+// ServeHTTP upgrades any request to a WebSocket session.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if err := r.Ready(); err != nil {
+		http.Error(w, "wsrouter not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	cfg := r.cfg.Load()
+	if !originAllowed(req, cfg.AllowedOrigins) {
+		r.log.Info("upgrade refused: origin not allowed", "origin", req.Header.Get("Origin"), "host", req.Host)
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	conn, err := websocket.Accept(smallBuffers(w), req, &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // origins are checked above
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		r.log.Debug("upgrade failed", "err", err, "remote", req.RemoteAddr)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ws := cfg.WebSocket
+	s := &session{
+		id:      newSessionID(),
+		r:       r,
+		conn:    conn,
+		ctx:     ctx,
+		cancel:  cancel,
+		limit:   rate.NewLimiter(rate.Limit(ws.EventsPerSecond), ws.EventsBurst),
+		maxSubs: ws.MaxSubscriptions,
+		subs:    map[string]*subscription{},
+	}
+	s.out = newOutbox(ws.SendQueue, s.writeFrame, s.slowConsumer, s.writeFailed)
+	if !r.addSession(s) {
+		conn.Close(websocket.StatusGoingAway, "shutting down")
+		cancel()
+		return
+	}
+	s.logger().Debug("connected", "remote", req.RemoteAddr)
+	s.serve()
+}
+
+func (s *session) writeFrame(frame []byte) error {
+	return s.conn.Write(context.Background(), websocket.MessageText, frame)
+}
+
+func (s *session) writeFailed(err error) {
+	s.logger().Debug("write failed; dropping connection", "err", err)
+	s.drop()
+}
+
+func (r *Router) addSession(s *session) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.draining {
+		return false
+	}
+	r.sessions[s] = struct{}{}
+	r.sessWG.Add(1)
+	r.metrics.Connections.Inc()
+	r.metrics.ConnectionsTotal.Inc()
+	return true
+}
+
+func (r *Router) removeSession(s *session) {
+	r.mu.Lock()
+	delete(r.sessions, s)
+	r.mu.Unlock()
+	r.metrics.Connections.Dec()
+	r.sessWG.Done()
+}
+
+// closeAll closes every session with code, in batches spread over spread,
+// so that thousands of clients do not reconnect in the same instant.
+func (r *Router) closeAll(code websocket.StatusCode, reason string, spread time.Duration) {
+	r.mu.Lock()
+	all := make([]*session, 0, len(r.sessions))
+	for s := range r.sessions {
+		all = append(all, s)
+	}
+	r.mu.Unlock()
+	if len(all) == 0 {
+		return
+	}
+	r.log.Info("closing all clients", "count", len(all), "code", int(code), "reason", reason, "spread", spread)
+	const batches = 20
+	size := max(1, (len(all)+batches-1)/batches)
+	pause := spread / batches
+	r.bgWG.Add(1)
+	go func() {
+		defer r.bgWG.Done()
+		for i := 0; i < len(all); i += size {
+			for _, s := range all[i:min(i+size, len(all))] {
+				s.closeWith(code, reason)
+			}
+			if i+size < len(all) {
+				time.Sleep(pause)
+			}
+		}
+	}()
+}
+
+// Shutdown stops taking connections, closes every client with 1001, runs
+// their unsubscribe callbacks and stops Redis, all within ctx. It returns
+// the number of unsubscribe callbacks left undone.
+func (r *Router) Shutdown(ctx context.Context) int {
+	r.mu.Lock()
+	if r.draining {
+		r.mu.Unlock()
+		return 0
+	}
+	r.draining = true
+	r.mu.Unlock()
+
+	spread := 2 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		spread = min(spread, time.Until(dl)/4)
+	}
+	r.closeAll(websocket.StatusGoingAway, "server shutting down", spread)
+	done := make(chan struct{})
+	go func() { r.sessWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.log.Warn("shutdown: clients still closing at the deadline; dropping them")
+		r.mu.Lock()
+		for s := range r.sessions {
+			s.drop()
+		}
+		r.mu.Unlock()
+		<-done
+	}
+	left := r.closeQueue.drain(ctx)
+	r.bgWG.Wait()
+	if r.cancel != nil {
+		r.cancel()
+	}
+	for _, h := range r.hubs {
+		h.wait()
+	}
+	return left
+}

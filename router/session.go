@@ -1,0 +1,312 @@
+package router
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/wsrouter/wsrouter/metrics"
+)
+
+// maxQueuedEvents bounds the client events waiting for the processor; a
+// client that sends more than this while its events wait on callbacks is
+// closed (rate limiting answers only slow it down, they are queued too).
+const maxQueuedEvents = 1024
+
+// session is one WebSocket connection and everything it owns.
+type session struct {
+	id      string
+	r       *Router
+	conn    *websocket.Conn
+	ctx     context.Context // ends when the connection does; cancels its callbacks
+	cancel  context.CancelFunc
+	out     *outbox
+	limit   *rate.Limiter
+	maxSubs int // websocket.max_subscriptions when the connection opened
+
+	// Event queue, drained by a processor goroutine that runs only while
+	// there are events.
+	evMu       sync.Mutex
+	events     []sessionEvent
+	processing bool
+	closed     bool
+	procWG     sync.WaitGroup
+
+	// Touched only by the processor.
+	authenticated bool
+	authFields    map[string]json.RawMessage
+
+	// subs is written by the processor and read by the closer and reload.
+	subsMu sync.Mutex
+	subs   map[string]*subscription
+
+	// Background work (timer callbacks, the close handshake) is tracked so
+	// teardown can wait for it; enter refuses once the session is ending.
+	bgMu      sync.Mutex
+	bgClosed  bool
+	bg        sync.WaitGroup
+	pingTimer *time.Timer
+
+	closeOnce sync.Once
+}
+
+// sessionEvent is one item for the processor: a client frame, or work that
+// must be serialised with client events (a renewal answer, a removed service).
+type sessionEvent struct {
+	frame   []byte
+	limited bool
+	run     func() // internal work; frame is nil
+}
+
+func newSessionID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *session) logger() *slog.Logger { return s.r.log.With("session", s.id) }
+
+// serve runs the reader until the connection ends, then tears the session
+// down. It is called on the HTTP handler goroutine.
+func (s *session) serve() {
+	ws := s.r.cfg.Load().WebSocket
+	s.conn.SetReadLimit(ws.MaxMessageBytes)
+	s.schedulePing()
+	for {
+		typ, frame, err := s.conn.Read(s.ctx)
+		if err != nil {
+			s.logReadEnd(err)
+			break
+		}
+		if typ != websocket.MessageText && typ != websocket.MessageBinary {
+			continue
+		}
+		if !s.enqueueEvent(sessionEvent{frame: frame, limited: !s.limit.Allow()}) {
+			s.logger().Warn("client sends events faster than they can be handled; closing", "queued", maxQueuedEvents)
+			s.closeWith(websocket.StatusPolicyViolation, "too many pending events")
+			break
+		}
+	}
+	s.teardown()
+}
+
+func (s *session) logReadEnd(err error) {
+	status := websocket.CloseStatus(err)
+	switch {
+	case status == websocket.StatusMessageTooBig:
+		s.logger().Info("client frame over max_message_bytes; closed", "code", int(status))
+	case status != -1:
+		s.logger().Debug("client closed", "code", int(status))
+	case errors.Is(err, context.Canceled):
+	default:
+		s.logger().Debug("connection ended", "err", err)
+	}
+}
+
+// enqueueEvent hands ev to the processor, starting it when idle. It reports
+// false when too many events are waiting.
+func (s *session) enqueueEvent(ev sessionEvent) bool {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	if s.closed {
+		return true
+	}
+	if len(s.events) >= maxQueuedEvents && ev.run == nil {
+		return false
+	}
+	s.events = append(s.events, ev)
+	if !s.processing {
+		s.processing = true
+		s.procWG.Add(1)
+		go s.process()
+	}
+	return true
+}
+
+// process handles queued events one at a time, in arrival order.
+func (s *session) process() {
+	defer s.procWG.Done()
+	for {
+		s.evMu.Lock()
+		if len(s.events) == 0 || s.closed {
+			s.events = nil
+			s.processing = false
+			s.evMu.Unlock()
+			return
+		}
+		ev := s.events[0]
+		s.events[0] = sessionEvent{}
+		s.events = s.events[1:]
+		s.evMu.Unlock()
+		if s.ctx.Err() != nil {
+			continue
+		}
+		if ev.run != nil {
+			ev.run()
+		} else {
+			s.handleFrame(ev.frame, ev.limited)
+		}
+	}
+}
+
+// send queues a frame for the client.
+func (s *session) send(frame []byte) bool { return s.out.push(frame) }
+
+// closeWith closes the connection with a close handshake in the background;
+// the reader then sees the end and tears the session down.
+func (s *session) closeWith(code websocket.StatusCode, reason string) {
+	s.closeOnce.Do(func() {
+		s.out.close()
+		if !s.enter() {
+			s.conn.CloseNow()
+			return
+		}
+		go func() {
+			defer s.leave()
+			if err := s.conn.Close(code, reason); err != nil {
+				s.conn.CloseNow()
+			}
+		}()
+	})
+}
+
+// drop closes the socket at once, without a close handshake.
+func (s *session) drop() {
+	s.closeOnce.Do(func() {
+		s.out.close()
+		s.conn.CloseNow()
+	})
+}
+
+// slowConsumer is the outbox's overflow callback.
+func (s *session) slowConsumer() {
+	s.r.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
+	s.logger().Warn("send queue full; closing slow consumer", "send_queue", s.out.limit)
+	s.closeWith(websocket.StatusPolicyViolation, "slow consumer")
+}
+
+// teardown ends every subscription once the reader has stopped: the
+// processor is waited for, so no subscription can be added afterwards.
+func (s *session) teardown() {
+	s.cancel()
+	s.evMu.Lock()
+	s.closed = true
+	s.evMu.Unlock()
+	s.procWG.Wait()
+
+	s.bgMu.Lock()
+	s.bgClosed = true
+	if s.pingTimer != nil {
+		s.pingTimer.Stop()
+	}
+	s.bgMu.Unlock()
+
+	s.subsMu.Lock()
+	subs := s.subs
+	s.subs = nil
+	s.subsMu.Unlock()
+	for _, sub := range subs {
+		sub.end()
+		s.r.closeQueue.push(sub)
+	}
+
+	s.out.close()
+	s.conn.CloseNow()
+	s.out.wait()
+	s.bg.Wait()
+	s.r.removeSession(s)
+}
+
+// schedulePing arms the keepalive timer: a ping every ping_interval, and a
+// dropped socket when no pong comes within ping_timeout.
+func (s *session) schedulePing() {
+	ws := s.r.cfg.Load().WebSocket // settings of connection time apply
+	interval, timeout := ws.PingInterval.Std(), ws.PingTimeout.Std()
+	if interval <= 0 {
+		return
+	}
+	var fire func()
+	fire = func() {
+		if !s.enter() {
+			return
+		}
+		defer s.leave()
+		ctx, cancel := context.WithTimeout(s.ctx, timeout)
+		err := s.conn.Ping(ctx)
+		cancel()
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.logger().Info("no pong within ping_timeout; dropping connection", "ping_timeout", timeout)
+				s.drop()
+			}
+			return
+		}
+		s.bgMu.Lock()
+		if !s.bgClosed {
+			s.pingTimer.Reset(interval)
+		}
+		s.bgMu.Unlock()
+	}
+	s.bgMu.Lock()
+	s.pingTimer = time.AfterFunc(interval, fire)
+	s.bgMu.Unlock()
+}
+
+// enter registers background work of the session; it reports false once
+// the session is being torn down. Every true answer is paired with leave.
+func (s *session) enter() bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
+		return false
+	}
+	s.bg.Add(1)
+	return true
+}
+
+func (s *session) leave() { s.bg.Done() }
+
+// subscription returns the session's subscription named name, if any.
+func (s *session) subscription(name string) *subscription {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	return s.subs[name]
+}
+
+func (s *session) subscriptionCount() int {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	return len(s.subs)
+}
+
+// addSubscription records sub; it reports false when the session closed
+// meanwhile (the caller then undoes the subscribe).
+func (s *session) addSubscription(sub *subscription) bool {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	if s.subs == nil {
+		return false
+	}
+	s.subs[sub.name] = sub
+	return true
+}
+
+// removeSubscription forgets sub; it reports false when sub was not the
+// session's current subscription of that name.
+func (s *session) removeSubscription(sub *subscription) bool {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	if s.subs[sub.name] != sub {
+		return false
+	}
+	delete(s.subs, sub.name)
+	return true
+}

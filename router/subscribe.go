@@ -1,0 +1,297 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/wsrouter/wsrouter/callbacks"
+	"github.com/wsrouter/wsrouter/ordering"
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// target is what a subscription event names: the checks every subscription
+// event shares (format, then service) already passed.
+type target struct {
+	raw     json.RawMessage // "subscription" as sent, echoed in replies
+	name    string
+	service string
+	svc     *services.Service
+	extra   []field // the request's extra fields
+}
+
+// resolve checks the subscription name's format and service. On failure it
+// returns the error text for the reply.
+func resolve(cfg *services.Config, ev *clientEvent) (target, string) {
+	t := target{raw: ev.field("subscription")}
+	if string(t.raw) == "null" {
+		t.raw = nil
+	}
+	name, ok := ev.str("subscription")
+	service, topic, found := strings.Cut(name, ".")
+	if !ok || !found || service == "" || topic == "" {
+		return t, errInvalidFormat
+	}
+	svc, ok := cfg.Services[service]
+	if !ok {
+		return t, errInvalidService
+	}
+	if svc == nil {
+		svc = &services.Service{}
+	}
+	t.name, t.service, t.svc = name, service, svc
+	for _, f := range svc.ExtraFields {
+		if v, ok := ev.fields[f]; ok {
+			t.extra = append(t.extra, field{name: f, value: v})
+		}
+	}
+	return t, ""
+}
+
+// errorText is an error answer's text, or def when it has none.
+func errorText(ans *callbacks.Answer, def string) string {
+	if ans.Error != "" {
+		return ans.Error
+	}
+	return def
+}
+
+func (s *session) call(ctx context.Context, name, url string, body any) *callbacks.Answer {
+	return s.r.cb.Load().Call(ctx, name, url, body)
+}
+
+// handleSubscribe runs the checks and steps of SPEC section 3 in order.
+func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
+	t, msg := resolve(cfg, ev)
+	fail := func(msg string, data json.RawMessage) bool {
+		s.send(reply{event: "subscribe", subscription: t.raw, err: msg, extra: encodeFields(t.extra), data: data}.encode())
+		return false
+	}
+	switch {
+	case msg != "":
+		return fail(msg, nil)
+	case t.svc.RequiresAuthentication() && !s.authenticated:
+		return fail(errAuthRequired, nil)
+	case s.subscription(t.name) != nil:
+		return fail(errAlreadySubscribed, nil)
+	case s.subscriptionCount() >= s.maxSubs:
+		return fail(errTooManySubs, nil)
+	}
+	svc := t.svc
+	fs := &fieldSet{extra: t.extra, auth: s.authFields, extraNames: set(svc.ExtraFields), authzNames: set(svc.AuthorizerFields)}
+
+	// 1. authorizer
+	if svc.Authorizer != "" {
+		ans := s.call(s.ctx, "authorizer", svc.Authorizer, fs.body(t.name))
+		if !ans.OK() {
+			return fail(errorText(ans, errUnauthorized), ans.Data)
+		}
+		fs.authorizer = pick(ans.Fields, svc.AuthorizerFields)
+	}
+
+	// 2. Redis subscribe; deliveries are held back from here on.
+	sub := newSubscription(s, t.name, t.service, svc, fs)
+	if err := s.joinChannels(cfg, sub); err != nil {
+		sub.end()
+		if s.ctx.Err() == nil {
+			s.logger().Warn("subscribe: redis channel not ready", "subscription", t.name, "err", err)
+		}
+		return fail(errUnavailable, nil)
+	}
+
+	// 3. before_subscribe
+	var data json.RawMessage
+	if svc.BeforeSubscribe != "" {
+		ans := s.call(s.ctx, "before_subscribe", svc.BeforeSubscribe, fs.body(t.name))
+		if !ans.OK() {
+			sub.end()
+			return fail(errorText(ans, errUnhandled), ans.Data)
+		}
+		data = ans.Data
+		seedOrder(sub, ans.Fields["options"])
+	}
+
+	// 4. reply, then what was held back.
+	if !s.addSubscription(sub) {
+		sub.end() // the connection closed meanwhile
+		return false
+	}
+	ok := reply{event: "subscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode()
+	sub.goLive(ok, cfg.Services[t.service].FilterFields)
+
+	// 5. timers, then on_subscribe.
+	sub.startTimers()
+	if svc.OnSubscribe != "" {
+		s.call(context.WithoutCancel(s.ctx), "on_subscribe", svc.OnSubscribe, fs.body(t.name))
+	}
+	return true
+}
+
+// joinChannels adds sub to its channel on every Redis and waits until each
+// SUBSCRIBE is confirmed.
+func (s *session) joinChannels(cfg *services.Config, sub *subscription) error {
+	for _, h := range s.r.hubs {
+		ch, err := h.join(sub.name, sub)
+		if err != nil {
+			return err
+		}
+		sub.channels = append(sub.channels, ch)
+	}
+	timeout := 2 * cfg.Redis.PingTimeout.Std()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for _, ch := range sub.channels {
+		select {
+		case <-ch.ready:
+			if ch.failed {
+				return errRedisDown
+			}
+		case <-timer.C:
+			return errors.New("router: redis did not confirm the subscribe in time")
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		}
+	}
+	return nil
+}
+
+// seedOrder applies before_subscribe's options.order (with order_key).
+func seedOrder(sub *subscription, options json.RawMessage) {
+	if len(options) == 0 || options[0] != '{' {
+		return
+	}
+	var o rawOptions
+	if json.Unmarshal(options, &o) != nil {
+		return
+	}
+	if order, ok := ordering.ParseOrder(o.Order); ok {
+		sub.seedOrder(ordering.Key(o.OrderKey), order)
+	}
+}
+
+// handleUnsubscribe ends a subscription unless before_unsubscribe refuses.
+func (s *session) handleUnsubscribe(cfg *services.Config, ev *clientEvent) bool {
+	t, msg := resolve(cfg, ev)
+	var sub *subscription
+	if msg == "" {
+		if sub = s.subscription(t.name); sub == nil {
+			msg = errNoSubscription
+		}
+	}
+	if msg != "" {
+		s.send(reply{event: "unsubscribe", subscription: t.raw, err: msg, extra: encodeFields(t.extra)}.encode())
+		return false
+	}
+	body := sub.fields.Load().body(sub.name)
+	var data json.RawMessage
+	if t.svc.BeforeUnsubscribe != "" {
+		ans := s.call(s.ctx, "before_unsubscribe", t.svc.BeforeUnsubscribe, body)
+		if !ans.OK() {
+			s.send(reply{event: "unsubscribe", subscription: t.raw, err: errorText(ans, errUnhandled), extra: sub.extraJSON, data: ans.Data}.encode())
+			return false
+		}
+		data = ans.Data
+	}
+	s.removeSubscription(sub)
+	sub.end()
+	s.send(reply{event: "unsubscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode())
+	if t.svc.OnUnsubscribe != "" {
+		s.call(context.WithoutCancel(s.ctx), "on_unsubscribe", t.svc.OnUnsubscribe, body)
+	}
+	return true
+}
+
+// handleMessage passes a client message to the service's on_message.
+func (s *session) handleMessage(cfg *services.Config, ev *clientEvent) bool {
+	t, msg := resolve(cfg, ev)
+	var sub *subscription
+	if msg == "" {
+		if sub = s.subscription(t.name); sub == nil {
+			msg = errNoSubscription
+		}
+	}
+	if msg != "" {
+		s.send(reply{event: "message", subscription: t.raw, err: msg, extra: encodeFields(t.extra)}.encode())
+		return false
+	}
+	if t.svc.OnMessage == "" {
+		return true
+	}
+	body := sub.fields.Load().body(sub.name)
+	body["data"] = json.RawMessage("null")
+	if d := ev.field("data"); d != nil {
+		body["data"] = d
+	}
+	ans := s.call(s.ctx, "on_message", t.svc.OnMessage, body)
+	if !ans.OK() {
+		s.send(reply{event: "message", subscription: t.raw, err: errorText(ans, errUnhandled), extra: sub.extraJSON, data: ans.Data}.encode())
+		return false
+	}
+	if ans.Data != nil {
+		s.send(reply{event: "message", subscription: t.raw, extra: sub.extraJSON, data: ans.Data}.encode())
+	}
+	return true
+}
+
+// forceUnsubscribe ends sub on the router's initiative (renewal refused,
+// service removed): the client gets {"event":"unsubscribe","subscription":S,
+// "error":E,...}. With paced, the unsubscribe callbacks go through the close
+// queue and the client frame carries no data; otherwise before_unsubscribe's
+// data is included.
+func (s *session) forceUnsubscribe(sub *subscription, msg string, paced bool) {
+	if !s.removeSubscription(sub) {
+		return
+	}
+	sub.end()
+	s.logger().Info("subscription ended by the router", "subscription", sub.name, "reason", msg)
+	svc := sub.currentService()
+	body := sub.fields.Load().body(sub.name)
+	var data json.RawMessage
+	if paced {
+		s.r.closeQueue.push(sub)
+	} else if svc.BeforeUnsubscribe != "" {
+		ans := s.call(context.WithoutCancel(s.ctx), "before_unsubscribe", svc.BeforeUnsubscribe, body)
+		data = ans.Data
+	}
+	o := newObject(128).str("event", "unsubscribe").raw("subscription", quote(sub.name)).str("error", msg).fields(sub.extraJSON)
+	if hasValue(data) {
+		o.raw("data", data)
+	}
+	s.send(o.bytes())
+	if !paced && svc.OnUnsubscribe != "" {
+		s.call(context.WithoutCancel(s.ctx), "on_unsubscribe", svc.OnUnsubscribe, body)
+	}
+}
+
+// currentService is the subscription's service as configured now, or as it
+// was at subscribe time when it has been removed since.
+func (sub *subscription) currentService() *services.Service {
+	if svc, ok := sub.sess.r.cfg.Load().Services[sub.service]; ok && svc != nil {
+		return svc
+	}
+	return sub.svc
+}
+
+func set(names []string) map[string]bool {
+	if len(names) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// pick returns the members of fields named in names.
+func pick(fields map[string]json.RawMessage, names []string) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(names))
+	for _, n := range names {
+		if v, ok := fields[n]; ok {
+			out[n] = v
+		}
+	}
+	return out
+}

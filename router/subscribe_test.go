@@ -1,0 +1,380 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// fullService configures every callback of a service on svc.
+func fullService(svc *service) *services.Service {
+	return &services.Service{
+		Authorizer:        svc.url("/authorize"),
+		AuthorizerFields:  []string{"role", "user_id"},
+		ExtraFields:       []string{"org", "lang"},
+		BeforeSubscribe:   svc.url("/before_subscribe"),
+		OnSubscribe:       svc.url("/on_subscribe"),
+		OnMessage:         svc.url("/on_message"),
+		BeforeUnsubscribe: svc.url("/before_unsubscribe"),
+		OnUnsubscribe:     svc.url("/on_unsubscribe"),
+	}
+}
+
+func TestSubscribeChecksInOrder(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	cfg := ticketConfig(t, svc)
+	cfg.WebSocket.MaxSubscriptions = 2
+	cfg.Services["books"] = &services.Service{ExtraFields: []string{"org"}}
+	cfg.Services["open"] = open()
+	h := newHarness(t, cfg)
+	fmtErr := `"status":"error","error":"Invalid subscription format."`
+	cases := []struct{ name, send, want string }{
+		{"missing", `{"event":"subscribe"}`, `{"event":"subscribe",` + fmtErr + `}`},
+		{"not a string", `{"event":"subscribe","subscription":5}`, `{"event":"subscribe","subscription":5,` + fmtErr + `}`},
+		{"no dot", `{"event":"subscribe","subscription":"books"}`, `{"event":"subscribe","subscription":"books",` + fmtErr + `}`},
+		{"empty service", `{"event":"subscribe","subscription":".b1"}`, `{"event":"subscribe","subscription":".b1",` + fmtErr + `}`},
+		{"empty topic", `{"event":"subscribe","subscription":"books."}`, `{"event":"subscribe","subscription":"books.",` + fmtErr + `}`},
+		{"format before service", `{"event":"subscribe","subscription":"nope"}`, `{"event":"subscribe","subscription":"nope",` + fmtErr + `}`},
+		{"invalid service", `{"event":"subscribe","subscription":"nope.b1"}`, `{"event":"subscribe","subscription":"nope.b1","status":"error","error":"Invalid service."}`},
+		{"auth required, extra echoed", `{"event":"subscribe","subscription":"books.b1","org":3,"junk":1}`, `{"event":"subscribe","subscription":"books.b1","org":3,"status":"error","error":"Authentication required."}`},
+		{"message format", `{"event":"message","subscription":"x"}`, `{"event":"message","subscription":"x",` + fmtErr + `}`},
+		{"message service", `{"event":"message","subscription":"x.y"}`, `{"event":"message","subscription":"x.y","status":"error","error":"Invalid service."}`},
+		{"message not subscribed", `{"event":"message","subscription":"open.y","data":1}`, `{"event":"message","subscription":"open.y","status":"error","error":"Subscription does not exist."}`},
+		{"unsubscribe format", `{"event":"unsubscribe","subscription":""}`, `{"event":"unsubscribe","subscription":"",` + fmtErr + `}`},
+		{"unsubscribe service", `{"event":"unsubscribe","subscription":"x.y"}`, `{"event":"unsubscribe","subscription":"x.y","status":"error","error":"Invalid service."}`},
+		{"unsubscribe not subscribed", `{"event":"unsubscribe","subscription":"open.y"}`, `{"event":"unsubscribe","subscription":"open.y","status":"error","error":"Subscription does not exist."}`},
+	}
+	c := h.dial()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c.t = t
+			c.send(tc.send)
+			c.expect(tc.want)
+		})
+	}
+	c.t = t
+	c.send(`{"event":"subscribe","subscription":"open.a"}`)
+	c.expect(`{"event":"subscribe","subscription":"open.a","status":"ok"}`)
+	c.send(`{"event":"subscribe","subscription":"open.a"}`)
+	c.expect(`{"event":"subscribe","subscription":"open.a","status":"error","error":"Already subscribed."}`)
+	c.send(`{"event":"subscribe","subscription":"open.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"open.b","status":"ok"}`)
+	c.send(`{"event":"subscribe","subscription":"open.a"}`)
+	c.expect(`{"event":"subscribe","subscription":"open.a","status":"error","error":"Already subscribed."}`)
+	c.send(`{"event":"subscribe","subscription":"open.c"}`)
+	c.expect(`{"event":"subscribe","subscription":"open.c","status":"error","error":"Too many subscriptions."}`)
+}
+
+// TestSubscribeStepsAndBodies checks the callback order and the exact
+// bodies: extra fields, then authorizer fields, then auth fields, later
+// ones winning on a clash.
+func TestSubscribeStepsAndBodies(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	svc.answer("/ticket", 200, `{"status":"ok","user_id":"u1","session_id":"s1"}`)
+	svc.answer("/authorize", 200, `{"status":"ok","role":"admin","user_id":"from-authorizer","ignored":1}`)
+	svc.answer("/before_subscribe", 200, `{"status":"ok","data":{"state":"v1"}}`)
+	cfg := ticketConfig(t, svc)
+	cfg.Services["books"] = fullService(svc)
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"auth","ticket":"t"}`)
+	c.expect(`{"event":"auth","status":"ok"}`)
+	c.send(`{"event":"subscribe","subscription":"books.b1","org":5,"lang":"en","user_id":"from-client","other":1}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"state":"v1"}}`)
+	eventually(t, 5*time.Second, "on_subscribe", func() bool { return len(svc.callsTo("/on_subscribe")) == 1 })
+	if got, want := svc.paths(), []string{"/ticket", "/authorize", "/before_subscribe", "/on_subscribe"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("callbacks = %v, want %v", got, want)
+	}
+	authzBody := `{"subscription":"books.b1","org":5,"lang":"en","user_id":"u1","session_id":"s1"}`
+	fullBody := `{"subscription":"books.b1","org":5,"lang":"en","role":"admin","user_id":"u1","session_id":"s1"}`
+	for path, want := range map[string]string{"/authorize": authzBody, "/before_subscribe": fullBody, "/on_subscribe": fullBody} {
+		if got := svc.callsTo(path)[0].raw; !jsonSame([]byte(got), []byte(want)) {
+			t.Errorf("%s body = %s, want %s", path, got, want)
+		}
+	}
+
+	// message: on_message gets data; the reply rules of SPEC 3.
+	msgCases := []struct {
+		name, answer, send, want string
+		status                   int
+	}{
+		{"ok without data: no reply", `{"status":"ok"}`, `{"event":"message","subscription":"books.b1","data":{"x":1}}`, ``, 200},
+		{"ok with data", `{"status":"ok","data":{"saved":true}}`, `{"event":"message","subscription":"books.b1","data":1}`, `{"event":"message","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"saved":true}}`, 200},
+		{"ok with null data", `{"status":"ok","data":null}`, `{"event":"message","subscription":"books.b1"}`, `{"event":"message","subscription":"books.b1","status":"ok","org":5,"lang":"en"}`, 200},
+		{"error with text and data", `{"status":"error","error":"Read only.","data":{"why":"locked"}}`, `{"event":"message","subscription":"books.b1"}`, `{"event":"message","subscription":"books.b1","status":"error","error":"Read only.","org":5,"lang":"en","data":{"why":"locked"}}`, 200},
+		{"error without text", `{"status":"error"}`, `{"event":"message","subscription":"books.b1"}`, `{"event":"message","subscription":"books.b1","status":"error","error":"Unhandled exception.","org":5,"lang":"en"}`, 200},
+		{"4xx with error", `{"error":"Nope."}`, `{"event":"message","subscription":"books.b1"}`, `{"event":"message","subscription":"books.b1","status":"error","error":"Nope.","org":5,"lang":"en"}`, 403},
+		{"service down", `oops`, `{"event":"message","subscription":"books.b1"}`, `{"event":"message","subscription":"books.b1","status":"error","error":"Service unavailable.","org":5,"lang":"en"}`, 500},
+	}
+	for _, tc := range msgCases {
+		t.Run(tc.name, func(t *testing.T) {
+			c.t = t
+			svc.answer("/on_message", tc.status, tc.answer)
+			c.send(tc.send)
+			if tc.want == "" {
+				c.send(`{"event":"ping","data":"sync"}`)
+				c.expect(`{"event":"pong","data":"sync"}`)
+				return
+			}
+			c.expect(tc.want)
+		})
+	}
+	c.t = t
+	msgs := svc.callsTo("/on_message")
+	if want := `{"subscription":"books.b1","org":5,"lang":"en","role":"admin","user_id":"u1","session_id":"s1","data":{"x":1}}`; !jsonSame([]byte(msgs[0].raw), []byte(want)) {
+		t.Errorf("on_message body = %s, want %s", msgs[0].raw, want)
+	}
+	if msgs[2].body["data"] != nil {
+		t.Errorf("on_message without data got data %v, want null", msgs[2].body["data"])
+	}
+
+	// unsubscribe: refused, then accepted with data.
+	svc.answer("/before_unsubscribe", 200, `{"status":"error"}`)
+	c.send(`{"event":"unsubscribe","subscription":"books.b1"}`)
+	c.expect(`{"event":"unsubscribe","subscription":"books.b1","status":"error","error":"Unhandled exception.","org":5,"lang":"en"}`)
+	svc.answer("/before_unsubscribe", 200, `{"status":"ok","data":{"bye":1}}`)
+	c.send(`{"event":"unsubscribe","subscription":"books.b1"}`)
+	c.expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"bye":1}}`)
+	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.callsTo("/on_unsubscribe")) == 1 })
+	if got := svc.callsTo("/on_unsubscribe")[0].raw; !jsonSame([]byte(got), []byte(fullBody)) {
+		t.Errorf("on_unsubscribe body = %s, want %s", got, fullBody)
+	}
+	c.send(`{"event":"message","subscription":"books.b1"}`)
+	c.expect(`{"event":"message","subscription":"books.b1","status":"error","error":"Subscription does not exist."}`)
+}
+
+func TestSubscribeCallbackErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, path, answer string
+		status             int
+		want               string
+	}{
+		{"authorizer error text", "/authorize", `{"status":"error","error":"Not yours.","data":{"a":1}}`, 200, `"error":"Not yours.","data":{"a":1}`},
+		{"authorizer error bare", "/authorize", `{"status":"error"}`, 200, `"error":"Unauthorized."`},
+		{"authorizer 4xx", "/authorize", `{"error":"Forbidden here."}`, 403, `"error":"Forbidden here."`},
+		{"authorizer 4xx no body", "/authorize", ``, 404, `"error":"Unauthorized."`},
+		{"authorizer html", "/authorize", `<html>`, 200, `"error":"Service unavailable."`},
+		{"before_subscribe error text", "/before_subscribe", `{"status":"error","error":"Gone."}`, 200, `"error":"Gone."`},
+		{"before_subscribe error bare", "/before_subscribe", `{"status":"error"}`, 200, `"error":"Unhandled exception."`},
+		{"before_subscribe down", "/before_subscribe", `x`, 502, `"error":"Service unavailable."`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			svc := newService(t)
+			svc.answer(tc.path, tc.status, tc.answer)
+			cfg := testConfig(t)
+			s := fullService(svc)
+			s.RequireAuthentication = new(bool)
+			cfg.Services["books"] = s
+			h := newHarness(t, cfg)
+			c := h.dial()
+			c.send(`{"event":"subscribe","subscription":"books.b1","org":1}`)
+			c.expect(`{"event":"subscribe","subscription":"books.b1","status":"error","org":1,` + tc.want + `}`)
+			if n := len(svc.callsTo("/on_subscribe")); n != 0 {
+				t.Errorf("on_subscribe called %d times after a failed subscribe", n)
+			}
+			eventually(t, 5*time.Second, "no channel left", func() bool { return h.numsub("books.b1") == 0 })
+			h.publish("books.b1", `{"subscription":"books.b1","data":1}`)
+			c.quiet(100 * time.Millisecond)
+		})
+	}
+}
+
+func TestRetryAfter429Header(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	first := true
+	svc.on("/authorize", func(map[string]any) (int, string) {
+		if first {
+			first = false
+			return 429, `{}`
+		}
+		return 200, `{"status":"ok"}`
+	})
+	cfg := testConfig(t)
+	cfg.HTTP.Wait = services.Duration(5 * time.Second) // a 429 must wait for the header, not this
+	cfg.HTTP.RateLimitResetHeaders = []string{"X-Reset"}
+	cfg.Services["books"] = &services.Service{RequireAuthentication: new(bool), Authorizer: svc.url("/authorize")}
+	// The fake service cannot set headers per answer, so wrap it.
+	h := newHarness(t, cfg)
+	_ = h
+	svc.srv.Config.Handler = withHeader(svc.srv.Config.Handler, "X-Reset", "0.3")
+	c := h.dial()
+	start := time.Now()
+	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	if took := time.Since(start); took < 250*time.Millisecond || took > 4*time.Second {
+		t.Fatalf("subscribe took %s; want the 0.3 s of the reset header", took)
+	}
+	if n := len(svc.callsTo("/authorize")); n != 2 {
+		t.Fatalf("authorizer tries = %d, want 2", n)
+	}
+}
+
+func TestRetriesExhausted(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	svc.answer("/authorize", 500, `boom`)
+	cfg := testConfig(t)
+	cfg.HTTP.Tries = 3
+	cfg.Services["books"] = &services.Service{RequireAuthentication: new(bool), Authorizer: svc.url("/authorize")}
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"error","error":"Service unavailable."}`)
+	if n := len(svc.callsTo("/authorize")); n != 3 {
+		t.Fatalf("tries = %d, want 3", n)
+	}
+}
+
+// TestHoldBack: a before_subscribe that itself publishes; the client sees
+// the ok reply, then that message, exactly once.
+func TestHoldBack(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	cfg := testConfig(t)
+	s := open()
+	s.BeforeSubscribe = svc.url("/before_subscribe")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	svc.on("/before_subscribe", func(map[string]any) (int, string) {
+		for i := range 3 {
+			h.publish("books.b1", fmt.Sprintf(`{"subscription":"books.b1","data":%d}`, i))
+		}
+		time.Sleep(50 * time.Millisecond) // let them reach the router before answering
+		return 200, `{"status":"ok","data":"state"}`
+	})
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","data":"state"}`)
+	for i := range 3 {
+		c.expect(fmt.Sprintf(`{"event":"message","subscription":"books.b1","data":%d}`, i))
+	}
+	h.publish("books.b1", `{"subscription":"books.b1","data":"after"}`)
+	c.expect(`{"event":"message","subscription":"books.b1","data":"after"}`)
+	c.quiet(100 * time.Millisecond)
+}
+
+func TestFanOutAndChannelRefcount(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	const n = 50
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = h.dial()
+		clients[i].send(`{"event":"subscribe","subscription":"books.b1"}`)
+		clients[i].expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	}
+	if got := h.numsub("books.b1"); got != 1 {
+		t.Fatalf("NUMSUB = %d, want 1 (one pub/sub connection for all)", got)
+	}
+	h.publish("books.b1", `{"subscription":"books.b1","data":"all"}`)
+	for _, c := range clients {
+		c.expect(`{"event":"message","subscription":"books.b1","data":"all"}`)
+	}
+	for _, c := range clients[1:] {
+		c.send(`{"event":"unsubscribe","subscription":"books.b1"}`)
+		c.expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok"}`)
+	}
+	h.publish("books.b1", `{"subscription":"books.b1","data":"one"}`)
+	clients[0].expect(`{"event":"message","subscription":"books.b1","data":"one"}`)
+	clients[0].conn.CloseNow()
+	eventually(t, 5*time.Second, "NUMSUB 0", func() bool { return h.numsub("books.b1") == 0 })
+}
+
+func TestCloseEndsSubscriptionsWithCallbacks(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	cfg := testConfig(t)
+	s := fullService(svc)
+	s.RequireAuthentication = new(bool)
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b1","org":1}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","org":1}`)
+	c.send(`{"event":"subscribe","subscription":"books.b2"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b2","status":"ok"}`)
+	c.conn.CloseNow()
+	eventually(t, 5*time.Second, "unsubscribe callbacks", func() bool {
+		return len(svc.callsTo("/before_unsubscribe")) == 2 && len(svc.callsTo("/on_unsubscribe")) == 2
+	})
+	eventually(t, 5*time.Second, "channels released", func() bool { return h.numsub("books.b1")+h.numsub("books.b2") == 0 })
+}
+
+func TestMalformedPublicationsAreDropped(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	for _, bad := range []string{
+		`not json`, `[1,2]`, `"str"`, `null`, `{}`, `{"data":1}`,
+		`{"subscription":"books.b2","data":1}`, `{"subscription":5,"data":1}`,
+		`{"subscription":"books.b1"}`, `{"subscription":"books.b1","data":1`,
+		strings.Repeat("{", 10000),
+	} {
+		h.publish("books.b1", bad)
+	}
+	h.publish("books.b1", `{"subscription":"books.b1","data":null}`)
+	c.expect(`{"event":"message","subscription":"books.b1","data":null}`)
+	h.publish("books.b1", `{"subscription":"books.b1","data":1,"published_at":"2026-11-23T14:00:00.123456+00:00"}`)
+	c.expect(`{"event":"message","subscription":"books.b1","data":1,"published_at":"2026-11-23T14:00:00.123456+00:00"}`)
+	for _, ts := range []string{"2026-11-23T14:00:00Z", "2026-11-23 14:00:00.5", "2026-11-23T14:00:00"} {
+		h.publish("books.b1", `{"subscription":"books.b1","data":2,"published_at":"`+ts+`"}`)
+		c.expect(`{"event":"message","subscription":"books.b1","data":2,"published_at":"` + ts + `"}`)
+	}
+	for _, ts := range []string{`"yesterday"`, `12`, `"2026-13-01T00:00:00"`} {
+		h.publish("books.b1", `{"subscription":"books.b1","data":3,"published_at":`+ts+`}`)
+		c.expect(`{"event":"message","subscription":"books.b1","data":3}`)
+	}
+	if got := counterValue(t, h.r.drops.malformed); got != 11 {
+		t.Errorf("malformed drops = %v, want 11", got)
+	}
+}
+
+// TestClientLeavesDuringBeforeSubscribe: no subscription is left behind.
+func TestClientLeavesDuringBeforeSubscribe(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	release := make(chan struct{})
+	svc.on("/before_subscribe", func(map[string]any) (int, string) {
+		<-release
+		return 200, `{"status":"ok"}`
+	})
+	cfg := testConfig(t)
+	s := fullService(svc)
+	s.RequireAuthentication = new(bool)
+	s.Authorizer = ""
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
+	eventually(t, 5*time.Second, "before_subscribe called", func() bool { return len(svc.callsTo("/before_subscribe")) == 1 })
+	c.conn.CloseNow()
+	eventually(t, 5*time.Second, "session gone", func() bool {
+		h.r.mu.Lock()
+		defer h.r.mu.Unlock()
+		return len(h.r.sessions) == 0
+	})
+	close(release)
+	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b1") == 0 })
+	time.Sleep(100 * time.Millisecond)
+	if n := len(svc.callsTo("/on_subscribe")) + len(svc.callsTo("/on_unsubscribe")); n != 0 {
+		t.Fatalf("callbacks after an unfinished subscribe: %v", svc.paths())
+	}
+	_ = context.Background
+}

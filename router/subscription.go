@@ -1,0 +1,245 @@
+package router
+
+import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsrouter/wsrouter/ordering"
+	"github.com/wsrouter/wsrouter/services"
+	"github.com/wsrouter/wsrouter/throttle"
+)
+
+// fieldSet is the immutable set of values a subscription's callbacks and
+// filters use. Renewal replaces the whole set when authorizer fields change.
+type fieldSet struct {
+	extra      []field                    // the subscription's extra fields, in extra_fields order
+	authorizer map[string]json.RawMessage // authorizer_fields from the authorizer's answer
+	auth       map[string]json.RawMessage // the session's auth fields at subscribe time
+	extraNames map[string]bool            // extra_fields of the service at subscribe time
+	authzNames map[string]bool            // authorizer_fields of the service at subscribe time
+}
+
+// value returns the subscription's own value of a filter field: the extra
+// field when it is one of extra_fields, else the authorizer field when it is
+// one of authorizer_fields, else the session's auth field.
+func (f *fieldSet) value(name string) (json.RawMessage, bool) {
+	if f.extraNames[name] {
+		for _, e := range f.extra {
+			if e.name == name {
+				return e.value, true
+			}
+		}
+		return nil, false
+	}
+	if f.authzNames[name] {
+		v, ok := f.authorizer[name]
+		return v, ok
+	}
+	v, ok := f.auth[name]
+	return v, ok
+}
+
+// body returns a callback body: the subscription name merged with the
+// extra fields, then the authorizer fields, then the auth fields.
+func (f *fieldSet) body(subscription string) map[string]json.RawMessage {
+	b := make(map[string]json.RawMessage, 1+len(f.extra)+len(f.authorizer)+len(f.auth))
+	b["subscription"] = quote(subscription)
+	for _, e := range f.extra {
+		b[e.name] = e.value
+	}
+	for k, v := range f.authorizer {
+		b[k] = v
+	}
+	for k, v := range f.auth {
+		b[k] = v
+	}
+	return b
+}
+
+// subscription is one session's subscription to one service topic.
+type subscription struct {
+	name      string // "service.topic"
+	service   string
+	sess      *session
+	extraJSON []byte            // encoded extra fields, echoed in every frame about it
+	svc       *services.Service // the service's configuration at subscribe time
+	fields    atomic.Pointer[fieldSet]
+	channels  []*channel // one per Redis
+
+	// live turns true once the ok reply is queued; until then deliveries
+	// are held back in held, in publish order.
+	live atomic.Bool
+	mu   sync.Mutex // guards held, order, ended and the timers
+	held []*publication
+
+	order    *ordering.Filter
+	throttle *throttle.Throttle[*publication]
+
+	ended          bool
+	renewTimer     *time.Timer
+	heartbeatTimer *time.Timer
+}
+
+func newSubscription(sess *session, name, service string, svc *services.Service, fs *fieldSet) *subscription {
+	sub := &subscription{
+		name:      name,
+		service:   service,
+		sess:      sess,
+		svc:       svc,
+		extraJSON: encodeFields(fs.extra),
+	}
+	sub.fields.Store(fs)
+	return sub
+}
+
+// deliver takes one publication for this subscription from a fan-out
+// worker; it reports whether a frame was queued for the client now.
+func (sub *subscription) deliver(p *publication, filterFields []string, cache *encodeCache) bool {
+	if !sub.live.Load() {
+		sub.mu.Lock()
+		if !sub.live.Load() {
+			if !sub.ended {
+				sub.held = append(sub.held, p)
+			}
+			sub.mu.Unlock()
+			return false
+		}
+		sub.mu.Unlock()
+	}
+	return sub.filter(p, filterFields, cache)
+}
+
+// goLive queues first (the ok reply), then everything held back, through the
+// filters, then lets deliveries through directly.
+func (sub *subscription) goLive(first []byte, filterFields []string) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	sub.sess.send(first)
+	held := sub.held
+	sub.held = nil
+	n := 0
+	for _, p := range held {
+		if sub.filterLocked(p, filterFields, nil) {
+			n++
+		}
+	}
+	sub.sess.r.metrics.Deliveries.Add(float64(n))
+	sub.live.Store(true)
+}
+
+// filter applies the field filter, order and throttle, then sends.
+func (sub *subscription) filter(p *publication, filterFields []string, cache *encodeCache) bool {
+	if p.opts == nil {
+		return sub.passesFields(p, filterFields) && sub.emit(p, cache)
+	}
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return sub.filterLocked(p, filterFields, cache)
+}
+
+// filterLocked is filter with sub.mu held (needed for the order state).
+func (sub *subscription) filterLocked(p *publication, filterFields []string, cache *encodeCache) bool {
+	if sub.ended || !sub.passesFields(p, filterFields) {
+		return false
+	}
+	if o := p.opts; o != nil {
+		if o.hasOrder {
+			if sub.order == nil {
+				sub.order = ordering.New(0)
+			}
+			if !sub.order.Allow(o.orderKey, o.order) {
+				sub.sess.r.drops.order.Inc()
+				return false
+			}
+		}
+		if o.throttle > 0 {
+			if sub.throttle == nil {
+				sub.throttle = throttle.New(throttle.RealClock, sub.emitThrottled)
+			}
+			sub.throttle.Offer(o.throttleKey, o.throttle, p)
+			return false
+		}
+	}
+	return sub.emit(p, cache)
+}
+
+// emitThrottled sends a message the throttle let through.
+func (sub *subscription) emitThrottled(p *publication) {
+	if sub.emit(p, nil) {
+		sub.sess.r.metrics.Deliveries.Inc()
+	}
+}
+
+func (sub *subscription) passesFields(p *publication, filterFields []string) bool {
+	if len(filterFields) == 0 || p.top == nil {
+		return true
+	}
+	fs := sub.fields.Load()
+	for _, name := range filterFields {
+		want, ok := p.top[name]
+		if !ok {
+			continue
+		}
+		own, has := fs.value(name)
+		if !has || !jsonEqual(own, want) {
+			sub.sess.r.drops.filter.Inc()
+			return false
+		}
+	}
+	return true
+}
+
+// emit encodes p for this subscription and queues it for the client; it
+// reports whether the frame was queued.
+func (sub *subscription) emit(p *publication, cache *encodeCache) bool {
+	if sub.sess.r.timestamps.Load() {
+		return sub.sess.send(p.encodeStamped(sub.extraJSON, time.Now()))
+	}
+	return sub.sess.send(cache.get(p, sub.extraJSON))
+}
+
+// seedOrder applies before_subscribe's options.order.
+func (sub *subscription) seedOrder(key string, order float64) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if sub.order == nil {
+		sub.order = ordering.New(0)
+	}
+	sub.order.Seed(key, order)
+}
+
+// end stops deliveries, timers and pending throttled messages, and leaves
+// the Redis channels. It is idempotent and does not call any callback.
+func (sub *subscription) end() {
+	sub.mu.Lock()
+	if sub.ended {
+		sub.mu.Unlock()
+		return
+	}
+	sub.ended = true
+	sub.held = nil
+	if sub.renewTimer != nil {
+		sub.renewTimer.Stop()
+		sub.sess.r.timers.Add(-1)
+	}
+	if sub.heartbeatTimer != nil {
+		sub.heartbeatTimer.Stop()
+		sub.sess.r.timers.Add(-1)
+	}
+	th := sub.throttle
+	sub.mu.Unlock()
+	if th != nil {
+		th.Stop()
+	}
+	for _, ch := range sub.channels {
+		ch.hub.remove(ch, sub)
+	}
+}
+
+func (sub *subscription) isEnded() bool {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return sub.ended
+}

@@ -1,0 +1,123 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"math/rand/v2"
+	"time"
+
+	"github.com/wsrouter/wsrouter/callbacks"
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// startTimers arms renewal and heartbeat for a new subscription. Both are
+// runtime timers: nothing waits for them in a goroutine.
+func (sub *subscription) startTimers() {
+	svc := sub.currentService()
+	if d, ok := renewalDelay(svc); ok {
+		sub.arm(&sub.renewTimer, d, sub.renew)
+	}
+	if svc.HeartbeatPeriod > 0 && svc.OnHeartbeat != "" {
+		sub.arm(&sub.heartbeatTimer, randomPart(svc.HeartbeatPeriod.Std()), sub.heartbeat)
+	}
+}
+
+// renewalDelay is the next renewal's wait: the period minus a random part
+// of the jitter.
+func renewalDelay(svc *services.Service) (time.Duration, bool) {
+	period := svc.AuthorizationRenewalPeriod.Std()
+	if period <= 0 || svc.Authorizer == "" {
+		return 0, false
+	}
+	return period - randomPart(svc.AuthorizationRenewalJitter.Std()), true
+}
+
+func randomPart(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}
+
+// arm sets *t to fire f after d, unless the subscription has ended.
+func (sub *subscription) arm(t **time.Timer, d time.Duration, f func()) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if sub.ended {
+		return
+	}
+	if *t == nil {
+		*t = time.AfterFunc(d, f)
+		sub.sess.r.timers.Add(1)
+		return
+	}
+	(*t).Reset(d)
+}
+
+// renew asks the authorizer again; the answer is applied on the session's
+// processor, in order with client events.
+func (sub *subscription) renew() {
+	s := sub.sess
+	if !s.enter() {
+		return
+	}
+	defer s.leave()
+	svc := sub.currentService()
+	if sub.isEnded() || svc.Authorizer == "" {
+		return
+	}
+	ans := s.call(s.ctx, "authorizer", svc.Authorizer, sub.fields.Load().body(sub.name))
+	s.enqueueEvent(sessionEvent{run: func() { s.applyRenewal(sub, ans) }})
+}
+
+// applyRenewal acts on a renewal answer: an error ends the subscription, an
+// unreachable authorizer keeps it, changed authorizer fields are stored and
+// reported to on_authorization_change.
+func (s *session) applyRenewal(sub *subscription, ans *callbacks.Answer) {
+	if s.subscription(sub.name) != sub || sub.isEnded() {
+		return
+	}
+	svc := sub.currentService()
+	switch {
+	case ans.Unavailable():
+		s.logger().Warn("renewal: authorizer unreachable; subscription kept", "subscription", sub.name)
+	case !ans.OK():
+		s.forceUnsubscribe(sub, errorText(ans, errUnauthorized), false)
+		return
+	default:
+		old := sub.fields.Load()
+		fresh := pick(ans.Fields, sub.svc.AuthorizerFields)
+		if !maps.EqualFunc(old.authorizer, fresh, func(a, b json.RawMessage) bool { return jsonEqual(a, b) }) {
+			next := *old
+			next.authorizer = fresh
+			sub.fields.Store(&next)
+			if svc.OnAuthorizationChange != "" {
+				s.call(context.WithoutCancel(s.ctx), "on_authorization_change", svc.OnAuthorizationChange, next.body(sub.name))
+			}
+		}
+	}
+	if d, ok := renewalDelay(svc); ok {
+		sub.arm(&sub.renewTimer, d, sub.renew)
+	}
+}
+
+// heartbeat calls on_heartbeat and re-arms itself with the period then
+// configured; failures are logged and counted only.
+func (sub *subscription) heartbeat() {
+	s := sub.sess
+	if !s.enter() {
+		return
+	}
+	defer s.leave()
+	svc := sub.currentService()
+	if sub.isEnded() || svc.OnHeartbeat == "" || svc.HeartbeatPeriod <= 0 {
+		return
+	}
+	ans := s.call(s.ctx, "on_heartbeat", svc.OnHeartbeat, sub.fields.Load().body(sub.name))
+	if !ans.OK() && s.ctx.Err() == nil {
+		s.r.metrics.HeartbeatFailures.Inc()
+		s.logger().Warn("heartbeat failed", "subscription", sub.name, "error", ans.Error)
+	}
+	sub.arm(&sub.heartbeatTimer, svc.HeartbeatPeriod.Std(), sub.heartbeat)
+}

@@ -1,0 +1,339 @@
+package services
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Validate checks every section of c and returns a *Problems listing all
+// that is wrong, or nil. Parse and Load call it; call it on a Config built
+// in Go.
+func (c *Config) Validate() error {
+	v := &validator{}
+	c.validate(v)
+	if len(v.problems) == 0 {
+		return nil
+	}
+	ps := Problems(v.problems)
+	return &ps
+}
+
+// validator collects the problems of one validation pass.
+type validator struct {
+	problems []Problem
+	// failed holds the key paths whose YAML value could not be decoded;
+	// checks that involve them are skipped, as their value is not the
+	// user's.
+	failed map[string]bool
+}
+
+// add records msg against path, unless path or one of the related key
+// paths failed to decode.
+func (v *validator) add(path, msg string, related ...string) {
+	for _, p := range append([]string{path}, related...) {
+		if v.hasFailed(p) {
+			return
+		}
+	}
+	v.problems = append(v.problems, Problem{Path: path, Message: msg})
+}
+
+// hasFailed reports whether path or one of its ancestors failed to decode.
+func (v *validator) hasFailed(path string) bool {
+	for len(v.failed) > 0 {
+		if v.failed[path] {
+			return true
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return false
+		}
+		path = path[:i]
+	}
+	return false
+}
+
+// validate runs one validator per section.
+func (c *Config) validate(v *validator) {
+	v.listeners(c.Listen, c.Metrics.Listen)
+	v.tls(c.TLS)
+	v.origins(c.AllowedOrigins)
+	v.websocket(c.WebSocket)
+	v.redis("redis", c.Redis, false)
+	if c.RedisAlt != nil {
+		v.redis("redis_alt", *c.RedisAlt, true)
+		v.redisPair(c.Redis, *c.RedisAlt)
+	}
+	v.http(c.HTTP)
+	v.log(c.Log)
+	v.positive("shutdown_timeout", c.ShutdownTimeout)
+	v.authentication(c.Authentication)
+	names := make([]string, 0, len(c.Services))
+	for name := range c.Services {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		v.service(name, c.Services[name])
+	}
+}
+
+// listeners checks listen and metrics.listen.
+func (v *validator) listeners(listen, metrics string) {
+	if err := checkHostPort(listen); err != nil {
+		v.add("listen", err.Error())
+	}
+	if metrics == "" {
+		return
+	}
+	if err := checkHostPort(metrics); err != nil {
+		v.add("metrics.listen", err.Error())
+		return
+	}
+	if metrics == listen && !strings.HasSuffix(listen, ":0") {
+		v.add("metrics.listen", fmt.Sprintf("must differ from listen, both are %q", listen), "listen")
+	}
+}
+
+// tls checks that both files or neither are set, and that they hold a key
+// pair.
+func (v *validator) tls(t TLS) {
+	switch {
+	case t.CertFile == "" && t.KeyFile == "":
+		return
+	case t.KeyFile == "":
+		v.add("tls.key_file", fmt.Sprintf("must be set when tls.cert_file is set (cert_file %q, key_file \"\")", t.CertFile), "tls.cert_file")
+		return
+	case t.CertFile == "":
+		v.add("tls.cert_file", fmt.Sprintf("must be set when tls.key_file is set (cert_file \"\", key_file %q)", t.KeyFile), "tls.key_file")
+		return
+	}
+	cert, certErr := readSmallFile(t.CertFile)
+	if certErr != nil {
+		v.add("tls.cert_file", certErr.Error())
+	}
+	key, keyErr := readSmallFile(t.KeyFile)
+	if keyErr != nil {
+		v.add("tls.key_file", keyErr.Error())
+	}
+	if certErr == nil && keyErr == nil {
+		if err := checkKeyPair(cert, key); err != nil {
+			v.add("tls.cert_file", fmt.Sprintf("tls.cert_file %q and tls.key_file %q are not a certificate and its key: %v",
+				t.CertFile, t.KeyFile, err), "tls.key_file")
+		}
+	}
+}
+
+// origins checks each allowed_origins entry.
+func (v *validator) origins(origins []string) {
+	for i, o := range origins {
+		if !validOrigin(o) {
+			v.add(indexPath("allowed_origins", i), fmt.Sprintf(
+				`must be "*", an origin (scheme://host[:port]) or a host pattern (app.example.com, *.example.com, localhost:3000), got %q`, o))
+		}
+	}
+}
+
+// websocket checks the connection limits.
+func (v *validator) websocket(w WebSocket) {
+	v.nonNegative("websocket.ping_interval", w.PingInterval)
+	if w.PingInterval > 0 && w.PingTimeout <= 0 {
+		v.add("websocket.ping_timeout", fmt.Sprintf("must be positive when websocket.ping_interval is set (ping_interval %s, ping_timeout %s)",
+			w.PingInterval, w.PingTimeout), "websocket.ping_interval")
+	} else {
+		v.nonNegative("websocket.ping_timeout", w.PingTimeout)
+	}
+	v.atLeastOne("websocket.max_message_bytes", w.MaxMessageBytes)
+	v.atLeastOne("websocket.send_queue", int64(w.SendQueue))
+	v.atLeastOne("websocket.max_subscriptions", int64(w.MaxSubscriptions))
+	v.positiveRate("websocket.events_per_second", w.EventsPerSecond)
+	v.atLeastOne("websocket.events_burst", int64(w.EventsBurst))
+}
+
+// redis checks one Redis section; alt is true for redis_alt, whose url is
+// required.
+func (v *validator) redis(section string, r Redis, alt bool) {
+	if r.URL == "" && alt {
+		v.add(section+".url", "required when "+section+" is set")
+	} else if err := checkRedisURL(r.URL); err != nil {
+		v.add(section+".url", err.Error())
+	}
+	v.positive(section+".ping_interval", r.PingInterval)
+	v.positive(section+".ping_timeout", r.PingTimeout)
+}
+
+// redisPair checks that redis_alt is not the same subscription as redis.
+func (v *validator) redisPair(main, alt Redis) {
+	if alt.URL == "" {
+		return
+	}
+	mainAddr, mainEmbedded := main.Embedded()
+	altAddr, altEmbedded := alt.Embedded()
+	switch {
+	case mainEmbedded && altEmbedded && mainAddr == altAddr:
+		v.add("redis_alt.url", fmt.Sprintf("starts a second embedded server on %s, where redis.url %q already starts one",
+			altAddr, main.URL), "redis.url")
+	case main.URL == alt.URL && main.ChannelPrefix == alt.ChannelPrefix:
+		v.add("redis_alt", fmt.Sprintf("must differ from redis in url or channel_prefix, both have url %q and channel_prefix %q",
+			redactURL(alt.URL), alt.ChannelPrefix), "redis")
+	}
+}
+
+// http checks the callback client settings.
+func (v *validator) http(h HTTP) {
+	v.positive("http.timeout", h.Timeout)
+	v.atLeastOne("http.tries", int64(h.Tries))
+	v.nonNegative("http.wait", h.Wait)
+	if h.CAFile != "" {
+		if err := checkCAFile(h.CAFile); err != nil {
+			v.add("http.ca_file", err.Error())
+		}
+	}
+	for i, name := range h.RateLimitResetHeaders {
+		if err := checkHeaderName(name); err != nil {
+			v.add(indexPath("http.rate_limit_reset_headers", i), err.Error())
+		}
+	}
+	v.atLeastOne("http.max_concurrency", int64(h.MaxConcurrency))
+	v.positiveRate("http.close_callbacks_per_second", h.CloseCallbacksPerSecond)
+}
+
+// log checks the level and format names.
+func (v *validator) log(l Log) {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.add("log.level", fmt.Sprintf("must be one of debug, info, warn, error, got %q", l.Level))
+	}
+	switch l.Format {
+	case "json", "text":
+	default:
+		v.add("log.format", fmt.Sprintf("must be json or text, got %q", l.Format))
+	}
+}
+
+// authentication checks the auth methods.
+func (v *validator) authentication(a *Authentication) {
+	if a == nil || a.Ticket == nil {
+		return
+	}
+	if a.Ticket.ValidationURL == "" {
+		v.add("authentication.ticket.validation_url", "required when authentication.ticket is set")
+	} else {
+		v.url("authentication.ticket.validation_url", a.Ticket.ValidationURL)
+	}
+	v.fieldList("authentication.ticket.auth_fields", a.Ticket.AuthFields)
+}
+
+// serviceName is what a service may be called: the part of a subscription
+// name before the first dot.
+var serviceName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// service checks one service's URLs, field lists and timer pairs.
+func (v *validator) service(name string, s *Service) {
+	p := "services." + name
+	if !serviceName.MatchString(name) {
+		v.add(p, fmt.Sprintf("invalid service name %q: use only letters, digits, '-' and '_'", name))
+	}
+	if s == nil {
+		return
+	}
+	for _, cb := range []struct{ key, url string }{
+		{"authorizer", s.Authorizer},
+		{"before_subscribe", s.BeforeSubscribe},
+		{"on_subscribe", s.OnSubscribe},
+		{"on_message", s.OnMessage},
+		{"before_unsubscribe", s.BeforeUnsubscribe},
+		{"on_unsubscribe", s.OnUnsubscribe},
+		{"on_authorization_change", s.OnAuthorizationChange},
+		{"on_heartbeat", s.OnHeartbeat},
+	} {
+		if cb.url != "" {
+			v.url(p+"."+cb.key, cb.url)
+		}
+	}
+	v.fieldList(p+".authorizer_fields", s.AuthorizerFields)
+	v.fieldList(p+".extra_fields", s.ExtraFields)
+	v.fieldList(p+".filter_fields", s.FilterFields)
+
+	period, jitter, heartbeat := p+".authorization_renewal_period", p+".authorization_renewal_jitter", p+".heartbeat_period"
+	v.nonNegative(period, s.AuthorizationRenewalPeriod)
+	v.nonNegative(jitter, s.AuthorizationRenewalJitter)
+	v.nonNegative(heartbeat, s.HeartbeatPeriod)
+	switch {
+	case s.HeartbeatPeriod > 0 && s.OnHeartbeat == "":
+		v.add(heartbeat, fmt.Sprintf("needs %s.on_heartbeat (heartbeat_period is %s, on_heartbeat is not set)", p, s.HeartbeatPeriod), p+".on_heartbeat")
+	case s.HeartbeatPeriod <= 0 && s.OnHeartbeat != "":
+		v.add(p+".on_heartbeat", fmt.Sprintf("needs %s (on_heartbeat is %q, heartbeat_period is not set)", heartbeat, redactURL(s.OnHeartbeat)), heartbeat)
+	}
+	if s.AuthorizationRenewalPeriod > 0 && s.Authorizer == "" {
+		v.add(period, fmt.Sprintf("needs %s.authorizer (authorization_renewal_period is %s, authorizer is not set)",
+			p, s.AuthorizationRenewalPeriod), p+".authorizer")
+	}
+	switch {
+	case s.AuthorizationRenewalJitter > 0 && s.AuthorizationRenewalPeriod <= 0:
+		v.add(jitter, fmt.Sprintf("needs %s (authorization_renewal_jitter is %s, authorization_renewal_period is not set)",
+			period, s.AuthorizationRenewalJitter), period)
+	case s.AuthorizationRenewalJitter > 0 && s.AuthorizationRenewalJitter >= s.AuthorizationRenewalPeriod:
+		v.add(jitter, fmt.Sprintf("must be less than %s (authorization_renewal_jitter is %s, authorization_renewal_period is %s)",
+			period, s.AuthorizationRenewalJitter, s.AuthorizationRenewalPeriod), period)
+	}
+}
+
+// url checks an HTTP callback URL.
+func (v *validator) url(path, raw string) {
+	if err := checkHTTPURL(raw); err != nil {
+		v.add(path, err.Error())
+	}
+}
+
+// fieldList checks that a list of field names has no empty or repeated
+// name.
+func (v *validator) fieldList(path string, fields []string) {
+	first := map[string]int{}
+	for i, f := range fields {
+		switch j, dup := first[f]; {
+		case f == "":
+			v.add(indexPath(path, i), "field name must not be empty")
+		case dup:
+			v.add(indexPath(path, i), fmt.Sprintf("duplicate field %q, also at %s", f, indexPath(path, j)))
+		default:
+			first[f] = i
+		}
+	}
+}
+
+// positive checks a duration that must be more than zero.
+func (v *validator) positive(path string, d Duration) {
+	if d <= 0 {
+		v.add(path, "must be positive, got "+d.String())
+	}
+}
+
+// nonNegative checks a duration that may be zero.
+func (v *validator) nonNegative(path string, d Duration) {
+	if d < 0 {
+		v.add(path, "must not be negative, got "+d.String())
+	}
+}
+
+// atLeastOne checks a count.
+func (v *validator) atLeastOne(path string, n int64) {
+	if n < 1 {
+		v.add(path, fmt.Sprintf("must be at least 1, got %d", n))
+	}
+}
+
+// positiveRate checks a rate per second.
+func (v *validator) positiveRate(path string, r float64) {
+	if !(r > 0) {
+		v.add(path, fmt.Sprintf("must be positive, got %g", r))
+	}
+}
+
+// indexPath is the key path of a list item.
+func indexPath(path string, i int) string {
+	return fmt.Sprintf("%s[%d]", path, i)
+}
