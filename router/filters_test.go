@@ -1,0 +1,131 @@
+package router
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// TestFieldFilters: a message carrying a filter field reaches only
+// subscriptions whose own value (extra, then authorizer, then auth field)
+// is equal as JSON.
+func TestFieldFilters(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	svc.on("/ticket", func(b map[string]any) (int, string) {
+		return 200, fmt.Sprintf(`{"status":"ok","user_id":%v}`, b["ticket"])
+	})
+	svc.on("/authorize", func(b map[string]any) (int, string) {
+		return 200, fmt.Sprintf(`{"status":"ok","team":"t%v"}`, b["user_id"])
+	})
+	cfg := ticketConfig(t, svc)
+	cfg.Services["books"] = &services.Service{
+		Authorizer:       svc.url("/authorize"),
+		AuthorizerFields: []string{"team"},
+		ExtraFields:      []string{"org"},
+		FilterFields:     []string{"user_id", "org", "team"},
+	}
+	h := newHarness(t, cfg)
+	subscribe := func(user, org string) *client {
+		c := h.dial()
+		c.send(`{"event":"auth","ticket":"` + user + `"}`)
+		c.expect(`{"event":"auth","status":"ok"}`)
+		c.send(`{"event":"subscribe","subscription":"books.b","org":` + org + `}`)
+		c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":` + org + `}`)
+		return c
+	}
+	u1 := subscribe("1", "10")
+	u2 := subscribe("2", `"10"`)
+
+	h.publish("books.b", `{"subscription":"books.b","data":"to-user-1","user_id":1}`)
+	u1.expect(`{"event":"message","subscription":"books.b","data":"to-user-1","org":10}`)
+	h.publish("books.b", `{"subscription":"books.b","data":"user-1.0","user_id":1.0}`)
+	u1.expect(`{"event":"message","subscription":"books.b","data":"user-1.0","org":10}`)
+	h.publish("books.b", `{"subscription":"books.b","data":"string-1","user_id":"1"}`)
+	h.publish("books.b", `{"subscription":"books.b","data":"org-number","org":10}`)
+	u1.expect(`{"event":"message","subscription":"books.b","data":"org-number","org":10}`)
+	h.publish("books.b", `{"subscription":"books.b","data":"org-string","org":"10"}`)
+	u2.expect(`{"event":"message","subscription":"books.b","data":"org-string","org":"10"}`)
+	h.publish("books.b", `{"subscription":"books.b","data":"team-2","team":"t2"}`)
+	u2.expect(`{"event":"message","subscription":"books.b","data":"team-2","org":"10"}`)
+	h.publish("books.b", `{"subscription":"books.b","data":"nobody","team":"t3"}`)
+	h.publish("books.b", `{"subscription":"books.b","data":"all"}`)
+	u1.expect(`{"event":"message","subscription":"books.b","data":"all","org":10}`)
+	u2.expect(`{"event":"message","subscription":"books.b","data":"all","org":"10"}`)
+	u1.quiet(100 * time.Millisecond)
+	u2.quiet(0)
+}
+
+func TestOrderOption(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	svc.answer("/before_subscribe", 200, `{"status":"ok","options":{"order":5}}`)
+	cfg := testConfig(t)
+	s := open()
+	s.BeforeSubscribe = svc.url("/before_subscribe")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	pub := func(data string, opts string) {
+		h.publish("books.b", `{"subscription":"books.b","data":"`+data+`","options":`+opts+`}`)
+	}
+	pub("seeded-out", `{"order":5}`)
+	pub("six", `{"order":6}`)
+	pub("equal", `{"order":6}`)
+	pub("lower", `{"order":"2"}`)
+	pub("string-7", `{"order":"7"}`)
+	pub("fraction", `{"order":7.5}`)
+	pub("key-a-first", `{"order":1,"order_key":"a"}`)
+	pub("key-a-old", `{"order":0,"order_key":"a"}`)
+	pub("null-key-is-default", `{"order":7,"order_key":null}`)
+	pub("bad-order-ignored", `{"order":"soon"}`)
+	pub("negative-new-key", `{"order":-3,"order_key":["x"]}`)
+	for _, want := range []string{"six", "string-7", "fraction", "key-a-first", "bad-order-ignored", "negative-new-key"} {
+		c.expect(`{"event":"message","subscription":"books.b","data":"` + want + `"}`)
+	}
+	c.quiet(100 * time.Millisecond)
+}
+
+func TestThrottleOption(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	start := time.Now()
+	for i := range 5 {
+		h.publish("books.b", fmt.Sprintf(`{"subscription":"books.b","data":%d,"options":{"throttle":0.4}}`, i))
+	}
+	h.publish("books.b", `{"subscription":"books.b","data":"other-key","options":{"throttle":0.4,"throttle_key":"k"}}`)
+	c.expect(`{"event":"message","subscription":"books.b","data":0}`)
+	c.expect(`{"event":"message","subscription":"books.b","data":"other-key"}`)
+	c.expect(`{"event":"message","subscription":"books.b","data":4}`)
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Fatalf("throttled message came after %s, want about 0.4 s", took)
+	}
+	c.quiet(500 * time.Millisecond)
+}
+
+// TestThrottlePendingDiesWithSubscription: a pending throttled message is
+// never sent after its subscription ended.
+func TestThrottlePendingDiesWithSubscription(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	h.publish("books.b", `{"subscription":"books.b","data":1,"options":{"throttle":0.3}}`)
+	h.publish("books.b", `{"subscription":"books.b","data":2,"options":{"throttle":0.3}}`)
+	c.expect(`{"event":"message","subscription":"books.b","data":1}`)
+	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
+	c.quiet(600 * time.Millisecond)
+}

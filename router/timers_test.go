@@ -1,0 +1,211 @@
+package router
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsrouter/wsrouter/services"
+)
+
+func renewingService(svc *service, period time.Duration) *services.Service {
+	return &services.Service{
+		RequireAuthentication:      new(bool),
+		Authorizer:                 svc.url("/authorize"),
+		AuthorizerFields:           []string{"level"},
+		AuthorizationRenewalPeriod: services.Duration(period),
+		AuthorizationRenewalJitter: services.Duration(period / 4),
+		ExtraFields:                []string{"org"},
+		BeforeUnsubscribe:          svc.url("/before_unsubscribe"),
+		OnUnsubscribe:              svc.url("/on_unsubscribe"),
+		OnAuthorizationChange:      svc.url("/on_authorization_change"),
+	}
+}
+
+func TestRenewalRefusedEndsSubscription(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	var calls atomic.Int32
+	svc.on("/authorize", func(map[string]any) (int, string) {
+		if calls.Add(1) == 1 {
+			return 200, `{"status":"ok","level":1}`
+		}
+		return 200, `{"status":"error","error":"Access revoked."}`
+	})
+	svc.answer("/before_unsubscribe", 200, `{"status":"ok","data":{"reason":"revoked"}}`)
+	cfg := testConfig(t)
+	cfg.Services["books"] = renewingService(svc, 300*time.Millisecond)
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b","org":9}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":9}`)
+	start := time.Now()
+	c.expect(`{"event":"unsubscribe","subscription":"books.b","error":"Access revoked.","org":9,"data":{"reason":"revoked"}}`)
+	if took := time.Since(start); took < 150*time.Millisecond {
+		t.Fatalf("renewal after %s; want about the period", took)
+	}
+	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.callsTo("/on_unsubscribe")) == 1 })
+	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
+	h.publish("books.b", `{"subscription":"books.b","data":1}`)
+	c.quiet(100 * time.Millisecond)
+	if got := svc.callsTo("/authorize")[1].raw; !jsonSame([]byte(got), []byte(`{"subscription":"books.b","org":9,"level":1}`)) {
+		t.Errorf("renewal body = %s", got)
+	}
+}
+
+func TestRenewalUnreachableKeepsSubscription(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	var calls atomic.Int32
+	svc.on("/authorize", func(map[string]any) (int, string) {
+		switch calls.Add(1) {
+		case 1:
+			return 200, `{"status":"ok","level":1}`
+		case 2, 3:
+			return 503, `down`
+		}
+		return 200, `{"status":"ok","level":2}`
+	})
+	cfg := testConfig(t)
+	cfg.HTTP.Tries = 1
+	cfg.Services["books"] = renewingService(svc, 200*time.Millisecond)
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	eventually(t, 5*time.Second, "authorization change", func() bool { return len(svc.callsTo("/on_authorization_change")) == 1 })
+	if got := svc.callsTo("/on_authorization_change")[0].raw; !jsonSame([]byte(got), []byte(`{"subscription":"books.b","level":2}`)) {
+		t.Errorf("on_authorization_change body = %s", got)
+	}
+	h.publish("books.b", `{"subscription":"books.b","data":"still"}`)
+	c.expect(`{"event":"message","subscription":"books.b","data":"still"}`)
+	if n := len(svc.callsTo("/on_unsubscribe")); n != 0 {
+		t.Fatalf("on_unsubscribe called %d times; an unreachable authorizer must keep the subscription", n)
+	}
+	// Unchanged fields on the next renewals: no further change callback.
+	eventually(t, 5*time.Second, "two more renewals", func() bool { return calls.Load() >= 6 })
+	if n := len(svc.callsTo("/on_authorization_change")); n != 1 {
+		t.Fatalf("on_authorization_change called %d times for unchanged fields", n)
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	var beats atomic.Int32
+	svc.on("/heartbeat", func(map[string]any) (int, string) {
+		if beats.Add(1) == 2 {
+			return 500, `fail`
+		}
+		return 200, `{"status":"ok"}`
+	})
+	cfg := testConfig(t)
+	cfg.HTTP.Tries = 1
+	s := open()
+	s.HeartbeatPeriod = services.Duration(150 * time.Millisecond)
+	s.OnHeartbeat = svc.url("/heartbeat")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	eventually(t, 5*time.Second, "four heartbeats", func() bool { return beats.Load() >= 4 })
+	if got := counterValue(t, h.r.metrics.HeartbeatFailures); got < 1 {
+		t.Errorf("heartbeat failures = %v, want >= 1", got)
+	}
+	if got := svc.callsTo("/heartbeat")[0].raw; got != `{"subscription":"books.b"}` {
+		t.Errorf("heartbeat body = %s", got)
+	}
+	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
+	time.Sleep(50 * time.Millisecond)
+	n := beats.Load()
+	time.Sleep(400 * time.Millisecond)
+	if got := beats.Load(); got != n {
+		t.Fatalf("heartbeats went on after unsubscribe: %d -> %d", n, got)
+	}
+}
+
+// TestTimersAndGoroutinesReturnToBaseline subscribes and unsubscribes many
+// times with renewal, heartbeat and throttled messages pending, and closes
+// connections mid-throttle: timers and goroutines must all end.
+func TestTimersAndGoroutinesReturnToBaseline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: many subscriptions")
+	}
+	svc := newService(t)
+	cfg := testConfig(t)
+	s := open()
+	s.Authorizer = svc.url("/authorize")
+	s.AuthorizationRenewalPeriod = services.Duration(time.Hour)
+	s.AuthorizationRenewalJitter = services.Duration(time.Minute)
+	s.HeartbeatPeriod = services.Duration(time.Hour)
+	s.OnHeartbeat = svc.url("/heartbeat")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	time.Sleep(100 * time.Millisecond)
+	baseline := runtime.NumGoroutine()
+
+	const conns, rounds = 20, 500 // 10,000 subscribe/unsubscribe pairs
+	clients := make([]*client, conns)
+	for i := range clients {
+		clients[i] = h.dial()
+	}
+	done := make(chan struct{})
+	for i, c := range clients {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for r := range rounds {
+				name := "books.t" + string(rune('a'+i%26))
+				c.send(`{"event":"subscribe","subscription":"` + name + `"}`)
+				if b := c.next(); !jsonSame(b, []byte(`{"event":"subscribe","subscription":"`+name+`","status":"ok"}`)) {
+					t.Errorf("round %d: %s", r, b)
+					return
+				}
+				c.send(`{"event":"unsubscribe","subscription":"` + name + `"}`)
+				for {
+					b := c.next()
+					if jsonSame(b, []byte(`{"event":"unsubscribe","subscription":"`+name+`","status":"ok"}`)) {
+						break
+					}
+				}
+			}
+		}()
+	}
+	for range clients {
+		<-done
+	}
+	if got := h.r.timers.Load(); got != 0 {
+		t.Fatalf("timers armed after every unsubscribe: %d", got)
+	}
+	// Leave throttled messages pending and close mid-throttle.
+	for _, c := range clients {
+		c.send(`{"event":"subscribe","subscription":"books.x"}`)
+		c.expect(`{"event":"subscribe","subscription":"books.x","status":"ok"}`)
+	}
+	for i := range 3 {
+		h.publish("books.x", `{"subscription":"books.x","data":`+string(rune('0'+i))+`,"options":{"throttle":60}}`)
+	}
+	for _, c := range clients {
+		c.expect(`{"event":"message","subscription":"books.x","data":0}`)
+		c.conn.CloseNow()
+	}
+	eventually(t, 10*time.Second, "sessions closed", func() bool {
+		h.r.mu.Lock()
+		defer h.r.mu.Unlock()
+		return len(h.r.sessions) == 0
+	})
+	if got := h.r.timers.Load(); got != 0 {
+		t.Fatalf("timers after closing: %d", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > baseline+2 {
+		h.r.cb.Load().CloseIdleConnections() // pooled keep-alive callback connections are not leaks
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: %d, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
