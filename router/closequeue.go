@@ -20,6 +20,7 @@ type closeQueue struct {
 	jobs []*subscription
 	wake chan struct{}
 
+	slots   chan struct{}   // one per running job, sized to http.max_concurrency at start
 	ctx     context.Context // ends when a drain runs out of time
 	cancel  context.CancelFunc
 	loopWG  sync.WaitGroup
@@ -33,6 +34,7 @@ func newCloseQueue(r *Router) *closeQueue {
 		r:       r,
 		limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond))),
 		wake:    make(chan struct{}, 1),
+		slots:   make(chan struct{}, max(1, r.cfg.Load().HTTP.MaxConcurrency)),
 		ctx:     ctx,
 		cancel:  cancel,
 	}
@@ -64,7 +66,7 @@ func (q *closeQueue) start() {
 }
 
 // loop takes one token per callback and runs each subscription's callbacks
-// in their own goroutine; the callback client caps how many are in flight.
+// in their own goroutine, at most http.max_concurrency at a time.
 func (q *closeQueue) loop() {
 	defer q.loopWG.Done()
 	for {
@@ -97,8 +99,20 @@ func (q *closeQueue) loop() {
 			q.mu.Unlock()
 			return
 		}
+		// At most http.max_concurrency jobs run at once, so that queued
+		// callbacks wait here, not in the callback client where their
+		// timeout would run out.
+		select {
+		case q.slots <- struct{}{}:
+		case <-q.ctx.Done():
+			q.mu.Lock()
+			q.jobs = append([]*subscription{sub}, q.jobs...)
+			q.mu.Unlock()
+			return
+		}
 		q.running.Add(1)
 		go func() {
+			defer func() { <-q.slots }()
 			defer q.running.Done()
 			body := sub.fields.Load().body(sub.name)
 			if svc.BeforeUnsubscribe != "" {

@@ -1,0 +1,202 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// TestSlowConsumerIsClosedOthersUnaffected: a client that stops reading
+// fills its send queue and is closed (counted); a healthy client on the
+// same topic receives everything meanwhile.
+func TestSlowConsumerIsClosedOthersUnaffected(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.WebSocket.SendQueue = 16
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	slow, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.CloseNow()
+	if err := slow.Write(ctx, websocket.MessageText, []byte(`{"event":"subscribe","subscription":"books.b"}`)); err != nil {
+		t.Fatal(err)
+	}
+	healthy := h.dial()
+	healthy.send(`{"event":"subscribe","subscription":"books.b"}`)
+	healthy.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	eventually(t, 5*time.Second, "slow client subscribed", func() bool { return h.numsub("books.b") == 1 && sessionSubs(h.r) == 2 })
+
+	payload := strings.Repeat("x", 64<<10)
+	const n = 300
+	for i := range n {
+		h.publish("books.b", fmt.Sprintf(`{"subscription":"books.b","data":{"i":%d,"p":"%s"}}`, i, payload))
+	}
+	for i := range n {
+		b := healthy.next()
+		if !strings.Contains(string(b), fmt.Sprintf(`"i":%d,`, i)) {
+			t.Fatalf("healthy client: message %d is %.60s", i, b)
+		}
+	}
+	eventually(t, 10*time.Second, "slow consumer dropped", func() bool {
+		return counterValue(t, h.r.metrics.Dropped.WithLabelValues("slow_consumer")) == 1 && sessionSubs(h.r) == 1
+	})
+}
+
+// sessionSubs counts the subscriptions of every open session.
+func sessionSubs(r *Router) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for s := range r.sessions {
+		n += s.subscriptionCount()
+	}
+	return n
+}
+
+// TestMassDisconnectPacedAndCapped: 2,000 clients with a subscription each
+// disconnect at once; the service sees every on_unsubscribe, never more
+// than http.max_concurrency at a time, at about the configured pace.
+func TestMassDisconnectPacedAndCapped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: 2,000 clients")
+	}
+	svc := newService(t)
+	var inFlight, peak atomic.Int32
+	svc.on("/on_unsubscribe", func(map[string]any) (int, string) {
+		n := inFlight.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		inFlight.Add(-1)
+		return 200, `{"status":"ok"}`
+	})
+	cfg := testConfig(t)
+	cfg.HTTP.MaxConcurrency = 4
+	cfg.HTTP.CloseCallbacksPerSecond = 1000
+	s := open()
+	s.OnUnsubscribe = svc.url("/on_unsubscribe")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+
+	const n = 2000
+	clients := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 50)
+	for i := range clients {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http"), nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = c.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"event":"subscribe","subscription":"books.b%d"}`, i%100)))
+			if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), `"ok"`) {
+				t.Errorf("subscribe: %s %v", b, err)
+			}
+			clients[i] = c
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	start := time.Now()
+	for _, c := range clients {
+		c.CloseNow()
+	}
+	eventually(t, 30*time.Second, "every on_unsubscribe", func() bool { return len(svc.callsTo("/on_unsubscribe")) == n })
+	took := time.Since(start)
+	if p := peak.Load(); p > 4 {
+		t.Errorf("peak callbacks in flight = %d, want <= max_concurrency 4", p)
+	}
+	// 2,000 calls at 1,000/s, less the limiter's burst of 1,000: about a second.
+	if took < 700*time.Millisecond {
+		t.Errorf("2,000 close callbacks took %s; pacing at 1,000/s needs about 1 s", took)
+	}
+	t.Logf("2,000 on_unsubscribe in %s, peak in flight %d", took, peak.Load())
+}
+
+// TestRedisAlt: a second Redis with its own prefix is subscribed in
+// parallel and messages from either are delivered.
+func TestRedisAlt(t *testing.T) {
+	t.Parallel()
+	alt := testredis.Start(t)
+	cfg := testConfig(t)
+	cfg.RedisAlt = &services.Redis{URL: alt.URL(), ChannelPrefix: "alt:", PingInterval: cfg.Redis.PingInterval, PingTimeout: cfg.Redis.PingTimeout}
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	h.publish("books.b", `{"subscription":"books.b","data":"main"}`)
+	c.expect(`{"event":"message","subscription":"books.b","data":"main"}`)
+	altClient := alt.Client(t)
+	if err := altClient.Publish(context.Background(), "alt:books.b", `{"subscription":"books.b","data":"alt"}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(`{"event":"message","subscription":"books.b","data":"alt"}`)
+	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
+	eventually(t, 5*time.Second, "both released", func() bool {
+		res, err := altClient.PubSubNumSub(context.Background(), "alt:books.b").Result()
+		return err == nil && res["alt:books.b"] == 0 && h.numsub("books.b") == 0
+	})
+}
+
+// TestKeepaliveDropsSilentClient: a client that does not answer pings is
+// dropped and its subscriptions end as on a normal close.
+func TestKeepaliveDropsSilentClient(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	cfg := testConfig(t)
+	cfg.WebSocket.PingInterval = services.Duration(100 * time.Millisecond)
+	cfg.WebSocket.PingTimeout = services.Duration(200 * time.Millisecond)
+	s := open()
+	s.OnUnsubscribe = svc.url("/on_unsubscribe")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+
+	answering := h.dial() // reads in the background, so it answers pings
+	answering.send(`{"event":"subscribe","subscription":"books.a"}`)
+	answering.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	silent, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.CloseNow()
+	_ = silent.Write(ctx, websocket.MessageText, []byte(`{"event":"subscribe","subscription":"books.s"}`))
+	eventually(t, 5*time.Second, "silent client dropped and unsubscribed", func() bool {
+		calls := svc.callsTo("/on_unsubscribe")
+		return len(calls) == 1 && calls[0].body["subscription"] == "books.s"
+	})
+	time.Sleep(300 * time.Millisecond)
+	answering.send(`{"event":"ping","data":"alive"}`)
+	answering.expect(`{"event":"pong","data":"alive"}`)
+}
