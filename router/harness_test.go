@@ -57,7 +57,7 @@ func testConfig(t *testing.T) *services.Config {
 	cfg.Redis.URL = testRedis(t).URL()
 	cfg.Redis.ChannelPrefix = fmt.Sprintf("t%d:", prefixSeq.Add(1))
 	cfg.Redis.PingInterval = services.Duration(time.Second)
-	cfg.Redis.PingTimeout = services.Duration(2 * time.Second)
+	cfg.Redis.PingTimeout = services.Duration(5 * time.Second) // loaded CI machines are slow
 	cfg.Metrics.Listen = ""
 	cfg.HTTP.Timeout = services.Duration(2 * time.Second)
 	cfg.HTTP.Tries = 2

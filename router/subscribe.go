@@ -139,7 +139,7 @@ func (s *session) joinChannels(cfg *services.Config, sub *subscription) error {
 		}
 		sub.channels = append(sub.channels, ch)
 	}
-	timeout := 2 * cfg.Redis.PingTimeout.Std()
+	timeout := max(2*cfg.Redis.PingTimeout.Std(), 5*time.Second)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for _, ch := range sub.channels {
