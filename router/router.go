@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,6 @@ type Options struct {
 type Router struct {
 	cfg        atomic.Pointer[services.Config]
 	cb         atomic.Pointer[callbacks.Client]
-	timestamps atomic.Bool
 	log        *slog.Logger
 	metrics    *metrics.Metrics
 	drops      dropCounters
@@ -118,25 +118,31 @@ func redisURL(rc services.Redis) string {
 }
 
 // apply installs cfg as the configuration new events and callbacks see.
+// The callback client is rebuilt only when the http section changed, so
+// its concurrency cap and keep-alive connections carry over otherwise.
 func (r *Router) apply(cfg *services.Config) error {
-	cb, err := callbacks.New(callbacks.Options{
-		Timeout:               cfg.HTTP.Timeout.Std(),
-		Tries:                 cfg.HTTP.Tries,
-		Wait:                  cfg.HTTP.Wait.Std(),
-		CAFile:                cfg.HTTP.CAFile,
-		RateLimitResetHeaders: cfg.HTTP.RateLimitResetHeaders,
-		MaxConcurrency:        cfg.HTTP.MaxConcurrency,
-		Logger:                r.log,
-		Observe: func(callback, result string, d time.Duration) {
-			r.metrics.CallbackDuration.WithLabelValues(callback, result).Observe(d.Seconds())
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("router: callbacks: %w", err)
+	old := r.cfg.Load()
+	if old == nil || !reflect.DeepEqual(old.HTTP, cfg.HTTP) {
+		cb, err := callbacks.New(callbacks.Options{
+			Timeout:               cfg.HTTP.Timeout.Std(),
+			Tries:                 cfg.HTTP.Tries,
+			Wait:                  cfg.HTTP.Wait.Std(),
+			CAFile:                cfg.HTTP.CAFile,
+			RateLimitResetHeaders: cfg.HTTP.RateLimitResetHeaders,
+			MaxConcurrency:        cfg.HTTP.MaxConcurrency,
+			Logger:                r.log,
+			Observe: func(callback, result string, d time.Duration) {
+				r.metrics.CallbackDuration.WithLabelValues(callback, result).Observe(d.Seconds())
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("router: callbacks: %w", err)
+		}
+		if prev := r.cb.Swap(cb); prev != nil {
+			prev.CloseIdleConnections()
+		}
 	}
 	r.cfg.Store(cfg)
-	r.cb.Store(cb)
-	r.timestamps.Store(cfg.WebSocket.DeliveryTimestamps)
 	if r.closeQueue != nil {
 		r.closeQueue.setRate(cfg.HTTP.CloseCallbacksPerSecond)
 	}
@@ -221,6 +227,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		cancel:  cancel,
 		limit:   rate.NewLimiter(rate.Limit(ws.EventsPerSecond), ws.EventsBurst),
 		maxSubs: ws.MaxSubscriptions,
+		stamps:  ws.DeliveryTimestamps,
 		subs:    map[string]*subscription{},
 	}
 	s.out = newOutbox(ws.SendQueue, s.writeFrame, s.slowConsumer, s.writeFailed)

@@ -30,7 +30,8 @@ type session struct {
 	cancel  context.CancelFunc
 	out     *outbox
 	limit   *rate.Limiter
-	maxSubs int // websocket.max_subscriptions when the connection opened
+	maxSubs int  // websocket.max_subscriptions when the connection opened
+	stamps  bool // websocket.delivery_timestamps when the connection opened
 
 	// Event queue, drained by a processor goroutine that runs only while
 	// there are events.

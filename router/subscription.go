@@ -194,7 +194,7 @@ func (sub *subscription) passesFields(p *publication, filterFields []string) boo
 // emit encodes p for this subscription and queues it for the client; it
 // reports whether the frame was queued.
 func (sub *subscription) emit(p *publication, cache *encodeCache) bool {
-	if sub.sess.r.timestamps.Load() {
+	if sub.sess.stamps {
 		return sub.sess.send(p.encodeStamped(sub.extraJSON, time.Now()))
 	}
 	return sub.sess.send(cache.get(p, sub.extraJSON))

@@ -1,0 +1,162 @@
+package router
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// cloneConfig copies cfg with a fresh services map (service values are
+// shared, as a reload of an unchanged service would give equal ones).
+func cloneConfig(cfg *services.Config) *services.Config {
+	next := *cfg
+	next.Services = map[string]*services.Service{}
+	for k, v := range cfg.Services {
+		next.Services[k] = v
+	}
+	return &next
+}
+
+func TestReloadRemovesService(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	svc.answer("/before_unsubscribe", 200, `{"status":"ok","data":{"ignored":true}}`)
+	cfg := testConfig(t)
+	s := open()
+	s.ExtraFields = []string{"org"}
+	s.BeforeUnsubscribe = svc.url("/before_unsubscribe")
+	s.OnUnsubscribe = svc.url("/on_unsubscribe")
+	cfg.Services["books"] = s
+	cfg.Services["other"] = open()
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b","org":1}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":1}`)
+	c.send(`{"event":"subscribe","subscription":"other.o"}`)
+	c.expect(`{"event":"subscribe","subscription":"other.o","status":"ok"}`)
+
+	next := cloneConfig(cfg)
+	delete(next.Services, "books")
+	if err := h.r.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(`{"event":"unsubscribe","subscription":"books.b","error":"Service removed.","org":1}`)
+	eventually(t, 5*time.Second, "unsubscribe callbacks through the queue", func() bool {
+		return len(svc.callsTo("/before_unsubscribe")) == 1 && len(svc.callsTo("/on_unsubscribe")) == 1
+	})
+	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Invalid service."}`)
+	h.publish("other.o", `{"subscription":"other.o","data":"kept"}`)
+	c.expect(`{"event":"message","subscription":"other.o","data":"kept"}`)
+}
+
+func TestReloadAddsServiceAndChangesURLs(t *testing.T) {
+	t.Parallel()
+	oldSvc, newSvc := newService(t), newService(t)
+	cfg := testConfig(t)
+	s := open()
+	s.OnMessage = oldSvc.url("/on_message")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+
+	next := cloneConfig(cfg)
+	changed := *s
+	changed.OnMessage = newSvc.url("/on_message")
+	next.Services["books"] = &changed
+	next.Services["films"] = open()
+	if err := h.r.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	h.publish("books.b", `{"subscription":"books.b","data":"across"}`)
+	c.expect(`{"event":"message","subscription":"books.b","data":"across"}`)
+	c.send(`{"event":"message","subscription":"books.b","data":1}`)
+	c.send(`{"event":"subscribe","subscription":"films.f"}`)
+	c.expect(`{"event":"subscribe","subscription":"films.f","status":"ok"}`)
+	if n, o := len(newSvc.callsTo("/on_message")), len(oldSvc.callsTo("/on_message")); n != 1 || o != 0 {
+		t.Fatalf("on_message calls: new URL %d, old URL %d; want 1 and 0", n, o)
+	}
+}
+
+func TestDeliveryTimestamps(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.WebSocket.DeliveryTimestamps = true
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	h.publish("books.b", `{"subscription":"books.b","data":1}`)
+	var got struct {
+		Data       int    `json:"data"`
+		ReceivedAt string `json:"received_at"`
+		SentAt     string `json:"sent_at"`
+	}
+	if err := json.Unmarshal(c.next(), &got); err != nil {
+		t.Fatal(err)
+	}
+	const layout = "2006-01-02T15:04:05.000000Z07:00"
+	rcv, err1 := time.Parse(layout, got.ReceivedAt)
+	snt, err2 := time.Parse(layout, got.SentAt)
+	if err1 != nil || err2 != nil || got.ReceivedAt[len(got.ReceivedAt)-1] != 'Z' || snt.Before(rcv) {
+		t.Fatalf("timestamps %q %q: %v %v", got.ReceivedAt, got.SentAt, err1, err2)
+	}
+}
+
+// TestReloadStressLosesNothing: 100 reloads while clients receive a steady
+// stream; every client gets every message once, in order.
+func TestReloadStressLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: reload stress")
+	}
+	cfg := testConfig(t)
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	const clients, messages = 200, 400
+	cs := make([]*client, clients)
+	for i := range cs {
+		cs[i] = h.dial()
+		cs[i].send(`{"event":"subscribe","subscription":"books.s"}`)
+		cs[i].expect(`{"event":"subscribe","subscription":"books.s","status":"ok"}`)
+	}
+	withExtra := cloneConfig(cfg)
+	withExtra.Services["films"] = open()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 100 {
+			next := cfg
+			if i%2 == 0 {
+				next = withExtra
+			}
+			if err := h.r.Reload(next); err != nil {
+				t.Error(err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	for i := range messages {
+		h.publish("books.s", fmt.Sprintf(`{"subscription":"books.s","data":%d}`, i))
+		if i%50 == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	wg.Wait()
+	for ci, c := range cs {
+		for i := range messages {
+			want := fmt.Sprintf(`{"event":"message","subscription":"books.s","data":%d}`, i)
+			if got := c.next(); !jsonSame(got, []byte(want)) {
+				t.Fatalf("client %d: got %s, want %s", ci, got, want)
+			}
+		}
+	}
+}
