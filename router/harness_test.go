@@ -35,14 +35,14 @@ type redisHolder struct{ testing.TB }
 
 func (redisHolder) Cleanup(func()) {} // lives for the whole test binary
 
-func testRedis(t *testing.T) *testredis.Server {
+func testRedis(t testing.TB) *testredis.Server {
 	sharedRedisOnce.Do(func() { sharedRedis = testredis.Start(redisHolder{t}) })
 	return sharedRedis
 }
 
 // harness is a real router on an httptest server, with real Redis.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	r      *Router
 	srv    *httptest.Server
 	rdb    *redis.Client
@@ -52,7 +52,7 @@ type harness struct {
 
 // testConfig returns defaults tuned for tests: fast callback retries, no
 // rate limit, the shared Redis with a private prefix.
-func testConfig(t *testing.T) *services.Config {
+func testConfig(t testing.TB) *services.Config {
 	cfg := services.Default()
 	cfg.Redis.URL = testRedis(t).URL()
 	cfg.Redis.ChannelPrefix = fmt.Sprintf("t%d:", prefixSeq.Add(1))
@@ -78,7 +78,7 @@ func testLogger() *slog.Logger {
 }
 
 // newHarness starts a router for cfg and waits until it is ready.
-func newHarness(t *testing.T, cfg *services.Config) *harness {
+func newHarness(t testing.TB, cfg *services.Config) *harness {
 	t.Helper()
 	r, err := New(cfg, Options{Logger: testLogger()})
 	if err != nil {
@@ -129,7 +129,7 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 
 // client is a real WebSocket client whose frames are read in the background.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	conn   *websocket.Conn
 	frames chan []byte
 	done   chan struct{}
@@ -141,7 +141,7 @@ func (h *harness) dial() *client {
 	return dialURL(h.t, "ws"+strings.TrimPrefix(h.srv.URL, "http")+"/ws")
 }
 
-func dialURL(t *testing.T, url string) *client {
+func dialURL(t testing.TB, url string) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -251,7 +251,7 @@ func jsonSame(a, b []byte) bool {
 // callback and answers with the handler registered for its path, or
 // {"status":"ok"}.
 type service struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	mu       sync.Mutex
 	calls    []callRecord
@@ -264,7 +264,7 @@ type callRecord struct {
 	raw  string
 }
 
-func newService(t *testing.T) *service {
+func newService(t testing.TB) *service {
 	s := &service{t: t, handlers: map[string]func(map[string]any) (int, string){}}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
