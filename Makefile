@@ -3,21 +3,29 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: all build run test fmt vet bench fuzz soak clean
+.PHONY: all build run test test-go test-js fmt vet bench fuzz soak clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/wsrouter ./cmd/wsrouter
 
-## run: start the router with config.example.yaml on the embedded Redis.
-run: build
-	@echo "wsrouter: ws://127.0.0.1:9000/  metrics: http://127.0.0.1:9100/metrics"
-	$(BIN)/wsrouter -config config.example.yaml
+## run: the books demo: the example app and the router (config.example.yaml,
+## embedded Redis); prints the URL to open.
+run:
+	scripts/run-example.sh
 
-## test: formatting, vet, and every test with the race detector.
-test: fmt vet
+## test: formatting, vet, every Go test with the race detector, and the
+## JavaScript client's tests.
+test: fmt vet test-go test-js
+
+test-go:
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+test-js: build
+	@if command -v node >/dev/null 2>&1; then \
+		WSROUTER_BIN=$(BIN)/wsrouter node --experimental-websocket --test clients/js/test/; \
+	else echo "test-js: node not found; skipping the JavaScript client tests"; fi
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -396,7 +396,7 @@ func (h *hub) roundTrip(ctx context.Context, seq uint64) error {
 
 func (h *hub) markUp() {
 	h.log.Info("redis connected; delivery probe passing", "probe_channel", h.probeKey)
-	h.r.redisChanged()
+	h.r.redisChanged(false)
 }
 
 // markDown forgets every channel (their subscriptions belong to sessions
@@ -420,9 +420,13 @@ func (h *hub) markDown(err error) {
 	h.ps = nil
 	wasUp := h.up.Swap(false)
 	h.mu.Unlock()
+	if errors.Is(err, context.Canceled) { // the router is stopping
+		h.r.redisChanged(false)
+		return
+	}
 	if wasUp {
 		h.log.Error("redis lost; closing clients so they reconnect", "err", msg)
-		h.r.redisChanged()
+		h.r.redisChanged(true)
 	} else if err != nil && !errors.Is(err, context.Canceled) {
 		h.log.Warn("redis not available; retrying", "err", msg)
 	}

@@ -177,8 +177,9 @@ func (r *Router) Ready() error {
 	return nil
 }
 
-// redisChanged is called by a hub that connected or lost its connection.
-func (r *Router) redisChanged() {
+// redisChanged is called by a hub that connected or lost its connection;
+// closeClients is false when the loss is the router stopping.
+func (r *Router) redisChanged(closeClients bool) {
 	ready := true
 	for _, h := range r.hubs {
 		ready = ready && h.up.Load()
@@ -192,7 +193,7 @@ func (r *Router) redisChanged() {
 	lost := r.wasReady && !ready
 	r.wasReady = ready
 	r.mu.Unlock()
-	if lost {
+	if lost && closeClients {
 		r.closeAll(websocket.StatusInternalError, "redis unavailable", 2*time.Second)
 	}
 }

@@ -1,0 +1,120 @@
+// Type declarations for wsrouter.js.
+
+/** Connection states, in the order a connection normally goes through them. */
+export declare const States: {
+  readonly IDLE: 'idle';
+  readonly CONNECTING: 'connecting';
+  readonly CONNECTED: 'connected';
+  readonly DISCONNECTED: 'disconnected';
+  readonly CLOSED: 'closed';
+};
+
+/** One of the States values. */
+export type State = (typeof States)[keyof typeof States];
+
+/** A frame received from the router. */
+export interface Frame {
+  event: string;
+  status?: 'ok' | 'error';
+  error?: string;
+  subscription?: string;
+  data?: unknown;
+  [field: string]: unknown;
+}
+
+/** Detail of a "state" event. */
+export interface StateDetail {
+  /** Reconnect attempt number (connecting). */
+  attempt?: number;
+  /** WebSocket close code (disconnected, when the socket closed). */
+  code?: number;
+  /** Why the connection ended (disconnected). */
+  reason?: string;
+  /** Milliseconds until the next attempt (disconnected). */
+  delay?: number;
+}
+
+/** Options of a Client. Times are in milliseconds. */
+export interface ClientOptions {
+  /**
+   * Returns a fresh single-use ticket. Called on every (re)connect; without
+   * it the client does not authenticate.
+   */
+  ticket?: () => Promise<string> | string;
+  /** Send a ping event this often; 0 disables. Default 15000. */
+  pingInterval?: number;
+  /** Reconnect when a ping is not answered within this. Default 10000. */
+  pingTimeout?: number;
+  /** Reconnect when opening and authenticating take longer. Default 10000. */
+  connectTimeout?: number;
+  /** First reconnect delay ceiling (doubles per failed attempt). Default 500. */
+  minReconnectDelay?: number;
+  /** Largest reconnect delay ceiling. Default 30000. */
+  maxReconnectDelay?: number;
+  /** WebSocket constructor; default globalThis.WebSocket. */
+  WebSocket?: new (url: string) => WebSocket;
+  /** Random source in [0, 1) for jitter; default Math.random. */
+  random?: () => number;
+  /** Called with errors nobody listens to; default console.warn; null: ignore. */
+  onUnhandledError?: ((prefix: string, err: unknown) => void) | null;
+}
+
+/** Handlers and extra fields of a subscription. */
+export interface SubscribeOptions {
+  /** Extra fields sent with subscribe and unsubscribe (the service's extra_fields). */
+  fields?: Record<string, unknown>;
+  /** Each ok subscribe answer, the first and every one after a reconnect. */
+  onSubscribe?: (this: Subscription, data: unknown, reply: Frame) => void;
+  /** Each message published to the subscription. */
+  onMessage?: (this: Subscription, data: unknown, frame: Frame) => void;
+  /** The router ended the subscription (renewal or re-subscribe refused). */
+  onUnsubscribe?: (this: Subscription, error: string | null, frame: Frame | null) => void;
+  /** Replies to this subscription's message events (errors, and answers with data). */
+  onReply?: (this: Subscription, reply: Frame) => void;
+}
+
+/** An error answered by the router; `message` is its error string exactly. */
+export declare class RouterError extends Error {
+  readonly name: 'RouterError';
+  /** The reply frame, or null when the client refused locally. */
+  readonly reply: Frame | null;
+  constructor(message: string, reply: Frame | null);
+}
+
+/** One subscription of a Client. */
+export declare class Subscription {
+  readonly client: Client;
+  /** "service.topic". */
+  readonly name: string;
+  /** Extra fields sent with the subscribe event. */
+  readonly fields: Record<string, unknown>;
+  /** `data` of the latest ok subscribe reply. */
+  readonly data: unknown;
+  /** True while the router has this subscription on the current connection. */
+  readonly active: boolean;
+  /** Sends a message event; false when not active on an open connection. */
+  send(data: unknown): boolean;
+  /** Ends it; resolves with before_unsubscribe's data, rejects with RouterError. */
+  unsubscribe(): Promise<unknown>;
+}
+
+/** A wsrouter connection that reconnects and restores its subscriptions. */
+export declare class Client {
+  constructor(url: string, options?: ClientOptions);
+  readonly url: string;
+  readonly state: State;
+  on(event: 'state', fn: (state: State, detail: StateDetail) => void): () => void;
+  on(event: 'error', fn: (err: unknown) => void): () => void;
+  on(event: 'reply', fn: (frame: Frame) => void): () => void;
+  /** Opens the connection; kept open, reconnecting, until close(). */
+  connect(): this;
+  /** Closes for good; subscribes still waiting reject. */
+  close(): void;
+  /** Resolves when the router answers ok; rejects with RouterError. */
+  subscribe(name: string, options?: SubscribeOptions): Promise<Subscription>;
+  /** The subscription named `name`, if any. */
+  subscription(name: string): Subscription | undefined;
+}
+
+/** Reconnect delay for attempt number `attempt` (0 first), with equal jitter. */
+export declare function backoff(attempt: number, min: number, max: number, random?: () => number): number;
