@@ -124,15 +124,16 @@ func (c *Client) Call(ctx context.Context, name, url string, body any) *Answer {
 
 // call does the work of Call.
 func (c *Client) call(ctx context.Context, name, url string, body any) *Answer {
-	a := &attempt{c: c, name: name, url: Redact(url)}
+	log := c.logger(ctx)
+	a := &attempt{c: c, log: log, name: name, url: Redact(url)}
 	payload, err := json.Marshal(body)
 	if err != nil {
-		c.log.Error("callback body cannot be encoded", "callback", name, "url", a.url, "error", err)
+		log.Error("callback body cannot be encoded", "callback", name, "url", a.url, "error", err)
 		return &Answer{Status: StatusError}
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, payload)
 	if err != nil {
-		c.log.Error("callback request cannot be built", "callback", name, "url", a.url, "error", unwrapURLError(err))
+		log.Error("callback request cannot be built", "callback", name, "url", a.url, "error", unwrapURLError(err))
 		return &Answer{Status: StatusError}
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -147,9 +148,9 @@ func (c *Client) call(ctx context.Context, name, url string, body any) *Answer {
 	resp, err := rc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			c.log.Debug("callback canceled", "callback", name, "url", a.url, "failed_tries", a.failed, "error", context.Cause(ctx))
+			log.Debug("callback canceled", "callback", name, "url", a.url, "failed_tries", a.failed, "error", context.Cause(ctx))
 		} else {
-			c.log.Warn("callback service unavailable", "callback", name, "url", a.url, "tries", a.failed, "error", a.lastErr)
+			log.Warn("callback service unavailable", "callback", name, "url", a.url, "tries", a.failed, "error", a.lastErr)
 		}
 		return unavailable()
 	}

@@ -61,3 +61,26 @@ func TestCallLogs(t *testing.T) {
 		})
 	}
 }
+
+func TestWithLogAttrsTagsEveryLine(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, &script{replies: []reply{{status: 503}}})
+	var buf bytes.Buffer
+	o := testOptions()
+	o.Tries = 2
+	o.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newClient(t, o)
+	ctx := WithLogAttrs(context.Background(), "session", "s-1")
+	if a := c.Call(ctx, "authorizer", srv.URL, map[string]string{}); !a.Unavailable() {
+		t.Fatalf("answer = %+v", a)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want a line per failed try and one for the call, got %q", lines)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, `"session":"s-1"`) {
+			t.Errorf("line without the session: %s", l)
+		}
+	}
+}

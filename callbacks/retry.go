@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ const maxResetWait = time.Hour
 // its methods, so each Call decides on its own tries.
 type attempt struct {
 	c       *Client
+	log     *slog.Logger // the client's logger with the caller's attributes
 	name    string
 	url     string // redacted
 	answer  *Answer
@@ -64,7 +66,7 @@ func (a *attempt) fail(reason string, resp *http.Response) {
 	if resp != nil {
 		args = append(args, "status", resp.StatusCode)
 	}
-	a.c.log.Debug("callback try failed", args...)
+	a.log.Debug("callback try failed", args...)
 }
 
 // backoff is the go-retryablehttp Backoff: the configured wait, or for a
@@ -101,7 +103,7 @@ func (a *attempt) readAnswer(resp *http.Response) error {
 		body = nil
 	}
 	a.answer = parseFinal(body)
-	a.c.log.Debug("callback answered with a final status",
+	a.log.Debug("callback answered with a final status",
 		"callback", a.name, "url", a.url, "status", resp.StatusCode, "error", a.answer.Error)
 	return nil
 }

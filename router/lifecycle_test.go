@@ -173,8 +173,8 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 	t.Parallel()
 	svc := newService(t)
 	cfg := testConfig(t)
-	cfg.WebSocket.PingInterval = services.Duration(100 * time.Millisecond)
-	cfg.WebSocket.PingTimeout = services.Duration(200 * time.Millisecond)
+	cfg.WebSocket.PingInterval = services.Duration(200 * time.Millisecond)
+	cfg.WebSocket.PingTimeout = services.Duration(time.Second) // the answering client is slow under -race on a busy machine
 	s := open()
 	s.OnUnsubscribe = svc.url("/on_unsubscribe")
 	cfg.Services["books"] = s
@@ -196,7 +196,7 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 		calls := svc.callsTo("/on_unsubscribe")
 		return len(calls) == 1 && calls[0].body["subscription"] == "books.s"
 	})
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // several pings answered in time
 	answering.send(`{"event":"ping","data":"alive"}`)
 	answering.expect(`{"event":"pong","data":"alive"}`)
 }

@@ -218,10 +218,11 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.log.Debug("upgrade failed", "err", err, "remote", req.RemoteAddr)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	id := newSessionID()
+	ctx, cancel := context.WithCancel(callbacks.WithLogAttrs(context.Background(), "session", id))
 	ws := cfg.WebSocket
 	s := &session{
-		id:      newSessionID(),
+		id:      id,
 		r:       r,
 		conn:    conn,
 		ctx:     ctx,
@@ -283,7 +284,7 @@ func (r *Router) closeAll(code websocket.StatusCode, reason string, spread time.
 	if len(all) == 0 {
 		return
 	}
-	r.log.Info("closing all clients", "count", len(all), "code", int(code), "reason", reason, "spread", spread)
+	r.log.Info("closing all clients", "count", len(all), "code", int(code), "reason", reason, "spread", spread.String())
 	const batches = 20
 	size := max(1, (len(all)+batches-1)/batches)
 	pause := spread / batches

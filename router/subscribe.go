@@ -121,6 +121,13 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 	ok := reply{event: "subscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode()
 	sub.goLive(ok, cfg.Services[t.service].FilterFields)
 
+	// A reload may have removed the service while this subscribe waited on
+	// a callback, after it ended the service's other subscriptions.
+	if _, ok := s.r.cfg.Load().Services[t.service]; !ok {
+		s.forceUnsubscribe(sub, errServiceRemoved, true)
+		return true
+	}
+
 	// 5. timers, then on_subscribe.
 	sub.startTimers()
 	if svc.OnSubscribe != "" {

@@ -119,9 +119,9 @@ func TestHeartbeat(t *testing.T) {
 	}
 	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
 	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // a call already in flight may still land
 	n := beats.Load()
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // over three periods
 	if got := beats.Load(); got != n {
 		t.Fatalf("heartbeats went on after unsubscribe: %d -> %d", n, got)
 	}
