@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -114,7 +116,7 @@ func (rl *reloader) stop() {
 func (rl *reloader) reload(why string) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	next, err := services.Load(rl.path)
+	next, err := loadForReload(rl.path)
 	if err != nil {
 		rl.m.ConfigReloads.WithLabelValues("error").Inc()
 		var problems *services.Problems
@@ -144,6 +146,21 @@ func (rl *reloader) reload(why string) {
 	rl.log.Info("config reloaded", "trigger", why,
 		"services_added", changes.ServicesAdded, "services_removed", changes.ServicesRemoved,
 		"services_changed", changes.ServicesChanged, "other_changes", changes.Other)
+}
+
+// loadForReload reads and validates the file like services.Load, but
+// refuses an empty file: that is what a save caught between truncating the
+// file and writing it looks like, and applying it would remove every
+// service. The write that follows triggers another reload.
+func loadForReload(path string) (*services.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &services.Problems{{File: path, Message: "cannot read the file: " + err.Error()}}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &services.Problems{{File: path, Message: "the file is empty (a save in progress?); an empty configuration is not reloaded"}}
+	}
+	return services.Parse(path, data)
 }
 
 // keepRestartOnly carries the settings that need a restart over from the

@@ -28,6 +28,12 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	log := newLogger(cfg.Log.Format, level, stderr)
 	slog.SetDefault(log)
 
+	// From here on a signal is handled, not fatal: one that arrives while
+	// starting up is acted on once the router serves.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(signals)
+
 	for _, rc := range redisList(cfg) {
 		if addr, ok := rc.Embedded(); ok {
 			srv, err := embedredis.Start(addr)
@@ -90,21 +96,22 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	reloader := newReloader(path, cfg, r, m, level, log)
 	defer reloader.stop()
 
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for sig := range signals {
 		if sig == syscall.SIGHUP {
 			reloader.reload("SIGHUP")
 			continue
 		}
-		log.Info("shutting down", "signal", sig.String(), "shutdown_timeout", reloader.current().ShutdownTimeout.Std())
+		log.Info("shutting down", "signal", sig.String(), "shutdown_timeout", reloader.current().ShutdownTimeout.Std().String())
 		break
 	}
 	go func() {
 		for sig := range signals {
 			if sig != syscall.SIGHUP {
+				// Exit 1 is kept for configuration and listener errors
+				// (SPEC section 5); this is a drain cut short, like one
+				// that runs out of shutdown_timeout.
 				log.Warn("second signal; exiting at once", "signal", sig.String())
-				os.Exit(1)
+				os.Exit(0)
 			}
 		}
 	}()
