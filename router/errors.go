@@ -21,7 +21,7 @@ const (
 	errUnavailable       = "Service unavailable."
 )
 
-// maxEventName is the longest accepted event name, in bytes.
+// maxEventName is the longest accepted event name, in characters.
 const maxEventName = 40
 
 // maxPingData is how many characters of a ping's data the pong echoes.

@@ -55,7 +55,7 @@ func (s *session) handleFrame(frame []byte, limited bool) {
 	ev, ok := decodeEvent(frame)
 	if !ok {
 		s.countEvent("invalid", false)
-		s.send(reply{err: errBadFrame}.encode())
+		s.send(reply{bare: true, err: errBadFrame}.encode())
 		return
 	}
 	if limited {

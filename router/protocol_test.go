@@ -51,6 +51,8 @@ func TestClientErrors(t *testing.T) {
 		{"event 41 chars", `{"event":"` + strings.Repeat("e", 41) + `"}`, bad},
 		{"event 30 KB", `{"event":"` + strings.Repeat("x", 30000) + `"}`, bad},
 		{"unknown event", `{"event":"dance"}`, `{"event":"dance","status":"error","error":"Event not found."}`},
+		{"empty event", `{"event":""}`, `{"event":"","status":"error","error":"Event not found."}`},
+		{"event key is case-sensitive", `{"Event":"ping"}`, bad},
 		{"unknown event 40 chars", `{"event":"` + strings.Repeat("e", 40) + `"}`, `{"event":"` + strings.Repeat("e", 40) + `","status":"error","error":"Event not found."}`},
 		{"ping string", `{"event":"ping","data":"abc"}`, `{"event":"pong","data":"abc"}`},
 		{"ping long string cut to 128", `{"event":"ping","data":"` + strings.Repeat("é", 200) + `"}`, `{"event":"pong","data":"` + strings.Repeat("é", 128) + `"}`},

@@ -33,21 +33,6 @@ type pubOptions struct {
 	throttleKey string
 }
 
-// rawPublication is the wire shape of a published message.
-type rawPublication struct {
-	Subscription json.RawMessage `json:"subscription"`
-	Data         json.RawMessage `json:"data"`
-	Options      json.RawMessage `json:"options"`
-	PublishedAt  json.RawMessage `json:"published_at"`
-}
-
-type rawOptions struct {
-	Order       json.RawMessage `json:"order"`
-	OrderKey    json.RawMessage `json:"order_key"`
-	Throttle    json.RawMessage `json:"throttle"`
-	ThrottleKey json.RawMessage `json:"throttle_key"`
-}
-
 // errMalformed marks a publication that is dropped.
 var errMalformed = errors.New("malformed publication")
 
@@ -59,52 +44,54 @@ func decodePublication(name string, payload []byte, withTop bool, now time.Time)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, "", fmt.Errorf("%w: not a JSON object", errMalformed)
 	}
-	var raw rawPublication
-	if err := json.Unmarshal(payload, &raw); err != nil {
+	// Keys are matched exactly ("Data" is not "data"), which decoding into
+	// a struct would not do.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &top); err != nil {
 		return nil, "", fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	var sub string
-	if err := json.Unmarshal(raw.Subscription, &sub); len(raw.Subscription) == 0 || err != nil {
+	if raw := top["subscription"]; len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &sub) != nil {
 		return nil, "", fmt.Errorf("%w: \"subscription\" missing or not a string", errMalformed)
 	}
 	if sub != name {
 		return nil, "", fmt.Errorf("%w: \"subscription\" is %q on the channel of %q", errMalformed, sub, name)
 	}
-	if raw.Data == nil {
+	data, ok := top["data"]
+	if !ok {
 		return nil, "", fmt.Errorf("%w: no \"data\"", errMalformed)
 	}
-	p = &publication{name: name, data: raw.Data, receivedAt: now}
-	if len(raw.PublishedAt) > 0 && string(raw.PublishedAt) != "null" {
+	p = &publication{name: name, data: data, receivedAt: now}
+	if at := top["published_at"]; len(at) > 0 && string(at) != "null" {
 		var s string
-		if json.Unmarshal(raw.PublishedAt, &s) == nil && validTimestamp(s) {
-			p.publishedAt = raw.PublishedAt
+		if json.Unmarshal(at, &s) == nil && validTimestamp(s) {
+			p.publishedAt = at
 		} else {
-			warn = fmt.Sprintf("published_at %s is not an ISO 8601 date-time; left out", truncateRunes(string(raw.PublishedAt), 64))
+			warn = fmt.Sprintf("published_at %s is not an ISO 8601 date-time; left out", truncateRunes(string(at), 64))
 		}
 	}
-	if len(raw.Options) > 0 && raw.Options[0] == '{' {
-		p.opts = decodeOptions(raw.Options)
+	if opts := top["options"]; len(opts) > 0 && opts[0] == '{' {
+		p.opts = decodeOptions(opts)
 	}
 	if withTop {
-		if err := json.Unmarshal(payload, &p.top); err != nil {
-			return nil, "", fmt.Errorf("%w: %v", errMalformed, err)
-		}
+		p.top = top
 	}
 	p.plain = p.encode(nil)
 	return p, warn, nil
 }
 
+// decodeOptions reads a publication's options object (exact keys).
 func decodeOptions(raw json.RawMessage) *pubOptions {
-	var ro rawOptions
-	if json.Unmarshal(raw, &ro) != nil {
+	var opts map[string]json.RawMessage
+	if json.Unmarshal(raw, &opts) != nil {
 		return nil
 	}
 	var o pubOptions
-	if order, ok := ordering.ParseOrder(ro.Order); ok {
-		o.hasOrder, o.order, o.orderKey = true, order, ordering.Key(ro.OrderKey)
+	if order, ok := ordering.ParseOrder(opts["order"]); ok {
+		o.hasOrder, o.order, o.orderKey = true, order, ordering.Key(opts["order_key"])
 	}
-	if period, ok := throttle.ParsePeriod(ro.Throttle); ok && period > 0 {
-		o.throttle, o.throttleKey = period, ordering.Key(ro.ThrottleKey)
+	if period, ok := throttle.ParsePeriod(opts["throttle"]); ok && period > 0 {
+		o.throttle, o.throttleKey = period, ordering.Key(opts["throttle_key"])
 	}
 	if !o.hasOrder && o.throttle == 0 {
 		return nil

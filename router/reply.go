@@ -130,6 +130,7 @@ func encodeFields(fs []field) []byte {
 
 // reply is a response to a client event.
 type reply struct {
+	bare         bool // no "event" member: the frame could not be read at all
 	event        string
 	subscription json.RawMessage // echoed when the request named one
 	err          string          // "" for ok
@@ -139,7 +140,7 @@ type reply struct {
 
 func (r reply) encode() []byte {
 	o := newObject(96 + len(r.subscription) + len(r.extra) + len(r.data))
-	if r.event != "" {
+	if !r.bare {
 		o.str("event", r.event)
 	}
 	if len(r.subscription) > 0 {

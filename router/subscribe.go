@@ -169,12 +169,12 @@ func seedOrder(sub *subscription, options json.RawMessage) {
 	if len(options) == 0 || options[0] != '{' {
 		return
 	}
-	var o rawOptions
-	if json.Unmarshal(options, &o) != nil {
+	var opts map[string]json.RawMessage
+	if json.Unmarshal(options, &opts) != nil {
 		return
 	}
-	if order, ok := ordering.ParseOrder(o.Order); ok {
-		sub.seedOrder(ordering.Key(o.OrderKey), order)
+	if order, ok := ordering.ParseOrder(opts["order"]); ok {
+		sub.seedOrder(ordering.Key(opts["order_key"]), order)
 	}
 }
 

@@ -325,6 +325,7 @@ func TestMalformedPublicationsAreDropped(t *testing.T) {
 		`not json`, `[1,2]`, `"str"`, `null`, `{}`, `{"data":1}`,
 		`{"subscription":"books.b2","data":1}`, `{"subscription":5,"data":1}`,
 		`{"subscription":"books.b1"}`, `{"subscription":"books.b1","data":1`,
+		`{"subscription":"books.b1","DATA":1}`, `{"SUBSCRIPTION":"books.b1","data":1}`,
 		strings.Repeat("{", 10000),
 	} {
 		h.publish("books.b1", bad)
@@ -341,8 +342,8 @@ func TestMalformedPublicationsAreDropped(t *testing.T) {
 		h.publish("books.b1", `{"subscription":"books.b1","data":3,"published_at":`+ts+`}`)
 		c.expect(`{"event":"message","subscription":"books.b1","data":3}`)
 	}
-	if got := counterValue(t, h.r.drops.malformed); got != 11 {
-		t.Errorf("malformed drops = %v, want 11", got)
+	if got := counterValue(t, h.r.drops.malformed); got != 13 {
+		t.Errorf("malformed drops = %v, want 13", got)
 	}
 }
 
