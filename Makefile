@@ -38,5 +38,26 @@ vet:
 bench:
 	scripts/bench.sh
 
+## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m);
+## `make test` runs only their seed corpora.
+FUZZTIME      ?= 30s
+FUZZ_PARALLEL ?= 1
+FUZZ_TARGETS  := ./router:FuzzDecodeEvent ./router:FuzzSessionFrames ./router:FuzzPublication \
+                 ./services:FuzzParse ./services:FuzzDuration
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) \
+			-fuzzminimizetime 10s -parallel $(FUZZ_PARALLEL) $$pkg; \
+	done
+
+## soak: churn clients against a fresh router and Redis for SOAK_DURATION
+## (default 10m; make soak SOAK_DURATION=2m) and check nothing is lost and
+## goroutines and RSS come back; see cmd/wssoak.
+SOAK_DURATION ?= 10m
+soak:
+	DURATION=$(SOAK_DURATION) scripts/soak.sh
+
 clean:
 	rm -rf $(BIN)
