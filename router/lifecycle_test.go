@@ -200,3 +200,34 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 	answering.send(`{"event":"ping","data":"alive"}`)
 	answering.expect(`{"event":"pong","data":"alive"}`)
 }
+
+// TestEventBacklogCloses1008: a client that keeps sending while its events
+// wait on a slow callback is closed once 1,024 are waiting.
+func TestEventBacklogCloses1008(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	release := make(chan struct{})
+	svc.on("/on_message", func(map[string]any) (int, string) {
+		<-release
+		return 200, `{"status":"ok"}`
+	})
+	defer close(release)
+	cfg := testConfig(t)
+	s := open()
+	s.OnMessage = svc.url("/on_message")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range maxQueuedEvents + 10 {
+		if err := c.conn.Write(ctx, websocket.MessageText, []byte(`{"event":"message","subscription":"books.b","data":1}`)); err != nil {
+			break // closed by the router
+		}
+	}
+	if got := c.closed(); got != websocket.StatusPolicyViolation {
+		t.Fatalf("close status = %d, want 1008", got)
+	}
+}

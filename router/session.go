@@ -81,19 +81,20 @@ func (s *session) serve() {
 	ws := s.r.cfg.Load().WebSocket
 	s.conn.SetReadLimit(ws.MaxMessageBytes)
 	s.schedulePing()
+	overloaded := false
 	for {
 		typ, frame, err := s.conn.Read(s.ctx)
 		if err != nil {
 			s.logReadEnd(err)
 			break
 		}
-		if typ != websocket.MessageText && typ != websocket.MessageBinary {
-			continue
+		if overloaded || (typ != websocket.MessageText && typ != websocket.MessageBinary) {
+			continue // reading on lets the close handshake finish
 		}
 		if !s.enqueueEvent(sessionEvent{frame: frame, limited: !s.limit.Allow()}) {
 			s.logger().Warn("client sends events faster than they can be handled; closing", "queued", maxQueuedEvents)
 			s.closeWith(websocket.StatusPolicyViolation, "too many pending events")
-			break
+			overloaded = true
 		}
 	}
 	s.teardown()
