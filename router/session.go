@@ -95,6 +95,9 @@ func (s *session) serve() {
 			s.logger().Warn("client sends events faster than they can be handled; closing", "queued", maxQueuedEvents)
 			s.closeWith(websocket.StatusPolicyViolation, "too many pending events")
 			overloaded = true
+			s.evMu.Lock()
+			s.closed, s.events = true, nil // what waits is not handled
+			s.evMu.Unlock()
 		}
 	}
 	s.teardown()
