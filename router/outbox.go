@@ -1,6 +1,10 @@
 package router
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
 
 // outbox is a session's bounded send queue with a writer that runs only
 // while there is something to send: an idle connection costs no goroutine.
@@ -11,19 +15,29 @@ type outbox struct {
 	mu      sync.Mutex
 	queue   [][]byte
 	spare   [][]byte
-	pending int // queued plus taken by the writer and not yet written
+	pending atomic.Int64 // queued plus taken by the writer and not yet written
 	limit   int
 	writing bool
 	closed  bool
 
 	write    func([]byte) error // writes one frame to the socket
+	batch    batcher            // holds a batch's frames back for one write; may be nil
 	overflow func()             // called once, without the lock, when the queue is full
 	failed   func(error)        // called once, without the lock, when a write fails
+	run      func()             // the writer, o.writeAll bound once: starting it allocates nothing
 	wg       sync.WaitGroup     // the writer goroutine, if running
 }
 
+// batcher holds back the frames written through it until flush.
+type batcher interface {
+	holdBack()
+	flush() error
+}
+
 func newOutbox(limit int, write func([]byte) error, overflow func(), failed func(error)) *outbox {
-	return &outbox{limit: limit, write: write, overflow: overflow, failed: failed}
+	o := &outbox{limit: limit, write: write, overflow: overflow, failed: failed}
+	o.run = o.writeAll
+	return o
 }
 
 // push queues frame; it reports false when the outbox is closed or full.
@@ -33,7 +47,7 @@ func (o *outbox) push(frame []byte) bool {
 		o.mu.Unlock()
 		return false
 	}
-	if o.pending >= o.limit {
+	if o.pending.Load() >= int64(o.limit) {
 		o.closed = true
 		o.queue = nil
 		o.mu.Unlock()
@@ -41,7 +55,7 @@ func (o *outbox) push(frame []byte) bool {
 		return false
 	}
 	o.queue = append(o.queue, frame)
-	o.pending++
+	o.pending.Add(1)
 	if !o.writing {
 		o.writing = true
 		o.wg.Add(1)
@@ -51,9 +65,13 @@ func (o *outbox) push(frame []byte) bool {
 	return true
 }
 
-// run writes queued frames in order until the queue is empty or closed.
-func (o *outbox) run() {
+// writeAll writes queued frames in order until the queue is empty or
+// closed. Each batch goes out in one system call when the outbox has a
+// batcher. It first lets the goroutines already waiting run: during a burst
+// the fan-out queues more frames meanwhile, so they share one system call.
+func (o *outbox) writeAll() {
 	defer o.wg.Done()
+	runtime.Gosched()
 	for {
 		o.mu.Lock()
 		if o.closed || len(o.queue) == 0 {
@@ -66,28 +84,46 @@ func (o *outbox) run() {
 		o.spare = nil
 		o.mu.Unlock()
 
-		for i, frame := range batch {
-			if err := o.write(frame); err != nil {
-				o.mu.Lock()
-				wasClosed := o.closed
-				o.closed, o.writing, o.queue = true, false, nil
-				o.mu.Unlock()
-				if !wasClosed {
-					o.failed(err)
-				}
-				return
-			}
-			batch[i] = nil
-			o.mu.Lock()
-			o.pending--
-			o.mu.Unlock()
-		}
+		err := o.writeBatch(batch)
+		clear(batch)
 		o.mu.Lock()
+		if err != nil {
+			wasClosed := o.closed
+			o.closed, o.writing, o.queue = true, false, nil
+			o.mu.Unlock()
+			if !wasClosed {
+				o.failed(err)
+			}
+			return
+		}
 		if cap(batch) <= 256 { // keep a small buffer; let a burst's big one go
 			o.spare = batch[:0]
 		}
 		o.mu.Unlock()
 	}
+}
+
+// writeBatch writes frames; with a batcher, all of them in one system call.
+// Each frame leaves the count of pending ones as soon as it is written.
+func (o *outbox) writeBatch(frames [][]byte) error {
+	if o.batch == nil {
+		for _, f := range frames {
+			if err := o.write(f); err != nil {
+				return err
+			}
+			o.pending.Add(-1)
+		}
+		return nil
+	}
+	o.batch.holdBack()
+	for _, f := range frames {
+		if err := o.write(f); err != nil {
+			_ = o.batch.flush() // what was held may include a close frame
+			return err
+		}
+		o.pending.Add(-1)
+	}
+	return o.batch.flush()
 }
 
 // close refuses further frames and drops what is queued. It does not wait
