@@ -3,10 +3,11 @@
 // receivers that fan published messages out to subscribed sessions.
 //
 // Ownership, in one place:
-//   - Each session has a reader (the HTTP handler goroutine, ending when the
+//   - Each session has a reader (started by ServeHTTP, ending when the
 //     socket does), an event processor and a writer. The processor and the
 //     writer run only while they have work and end when their queue is empty
 //     or the session is closed; the reader waits for both before it returns.
+//     Router.Shutdown waits for every reader.
 //   - Each Redis has one pub/sub connection read by one goroutine, which
 //     hands messages to per-channel ordered workers and never blocks on a
 //     client. The hub owns those goroutines; Router.Shutdown ends them.

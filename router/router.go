@@ -210,7 +210,8 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	conn, err := websocket.Accept(smallBuffers(w), req, &websocket.AcceptOptions{
+	sw := smallBuffers(w)
+	conn, err := websocket.Accept(sw, req, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // origins are checked above
 		CompressionMode:    websocket.CompressionDisabled,
 	})
@@ -233,13 +234,18 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		subs:    map[string]*subscription{},
 	}
 	s.out = newOutbox(ws.SendQueue, s.writeFrame, s.slowConsumer, s.writeFailed)
+	if c := coalescerOf(sw); c != nil {
+		s.out.batch = c
+	}
 	if !r.addSession(s) {
 		conn.Close(websocket.StatusGoingAway, "shutting down")
 		cancel()
 		return
 	}
 	s.logger().Debug("connected", "remote", req.RemoteAddr)
-	s.serve()
+	// The reader gets a goroutine of its own, so that net/http's goroutine
+	// returns and its stack, connection state and request are freed.
+	go s.serve()
 }
 
 func (s *session) writeFrame(frame []byte) error {

@@ -76,14 +76,16 @@ func newSessionID() string {
 func (s *session) logger() *slog.Logger { return s.r.log.With("session", s.id) }
 
 // serve runs the reader until the connection ends, then tears the session
-// down. It is called on the HTTP handler goroutine.
+// down. It runs on a goroutine of its own, started by ServeHTTP. Reads take
+// no context: closing the socket (closeWith, drop, teardown) ends them, and
+// a context with Done would cost a registration on every read.
 func (s *session) serve() {
 	ws := s.r.cfg.Load().WebSocket
 	s.conn.SetReadLimit(ws.MaxMessageBytes)
 	s.schedulePing()
 	overloaded := false
 	for {
-		typ, frame, err := s.conn.Read(s.ctx)
+		typ, frame, err := s.conn.Read(context.Background())
 		if err != nil {
 			s.logReadEnd(err)
 			break
