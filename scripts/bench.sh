@@ -1,28 +1,37 @@
 #!/usr/bin/env bash
-# bench.sh runs the wsbench scenarios against wsrouter and the reference floor
-# server (../shared/floor) on this machine and prints a table of medians.
+# bench.sh runs the wsbench scenarios against wsrouter and the reference
+# floor server (../shared/floor) on this machine, prints a table of medians
+# and the performance targets, and writes docs/BENCHMARKS.md.
 #
-# Every run gets a freshly started server, a private redis-server and the
-# same load; the raw JSON lines go to $RESULTS. Scenarios:
+# Every run gets a freshly started server and the same load; one
+# redis-server serves all runs. The raw JSON lines go to $RESULTS.
+# Scenarios:
 #   burst   CLIENTS clients, 1 topic, BURST_MESSAGES messages as fast as possible
 #           (its connect phase also gives idle RSS per connection and the
 #           connect+subscribe time of CLIENTS clients)
 #   steady  CLIENTS clients, 1 topic, STEADY_RATE msg/s for STEADY_SECONDS
 #   topics  TOPICS topics x PER_TOPIC clients, TOPIC_MESSAGES messages
-# TODO: scenario "authorized": a service with an authorizer pointing to a
-# tiny local HTTP server, to measure subscribe throughput with a callback.
+# Servers:
+#   floor            the reference server, built from FLOOR_SRC (skipped
+#                    with a note when that directory does not exist)
+#   wsrouter         no callbacks configured
+#   wsrouter-timers  the service has an authorizer with renewal and an
+#                    on_heartbeat with its period (both long), answered by
+#                    `wsbench -callback-server` started by this script
 #
 # Environment (defaults in brackets):
-#   SERVERS [floor wsrouter]   SCENARIOS [burst steady topics]   RUNS [3]
-#   CLIENTS [10000]  BURST_MESSAGES [200]  STEADY_RATE [5]  STEADY_SECONDS [10]
-#   TOPICS [1000]  PER_TOPIC [10]  TOPIC_MESSAGES [20000]  PAYLOAD [100]
-#   REDIS_PORT [6390]  RUN_TIMEOUT [5m]  RESULTS [/tmp/wsbench-DATE.jsonl]
-#   FLOOR_SRC [REPO/../shared/floor]  FLOOR_BIN [/tmp/floor]
-# A quick run: SERVERS=floor RUNS=1 CLIENTS=1000 TOPICS=100 scripts/bench.sh
+#   SERVERS [floor wsrouter wsrouter-timers]   SCENARIOS [burst steady topics]
+#   RUNS [3]  CLIENTS [10000]  BURST_MESSAGES [200]  STEADY_RATE [5]
+#   STEADY_SECONDS [10]  TOPICS [1000]  PER_TOPIC [10]  TOPIC_MESSAGES [20000]
+#   PAYLOAD [100]  REDIS_PORT [6390]  RUN_TIMEOUT [5m]
+#   RESULTS [/tmp/wsbench-DATE.jsonl]  FLOOR_SRC [REPO/../shared/floor]
+#   DOC [docs/BENCHMARKS.md at the default sizes, else none]: the report to
+#       write; its part below the "<!-- notes -->" line is kept
+# A quick run: RUNS=1 CLIENTS=1000 TOPICS=100 scripts/bench.sh
 set -euo pipefail
 
-root=$(git rev-parse --show-toplevel)
-SERVERS=${SERVERS:-floor wsrouter}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVERS=${SERVERS:-floor wsrouter wsrouter-timers}
 SCENARIOS=${SCENARIOS:-burst steady topics}
 RUNS=${RUNS:-3}
 CLIENTS=${CLIENTS:-10000}
@@ -37,7 +46,13 @@ REDIS_PORT=${REDIS_PORT:-6390}
 RUN_TIMEOUT=${RUN_TIMEOUT:-5m}
 RESULTS=${RESULTS:-${TMPDIR:-/tmp}/wsbench-$(date +%Y%m%d-%H%M%S).jsonl}
 FLOOR_SRC=${FLOOR_SRC:-$root/../shared/floor}
-FLOOR_BIN=${FLOOR_BIN:-/tmp/floor}
+
+# The published report is rewritten only by a run at the published sizes.
+sizes="$RUNS $CLIENTS $BURST_MESSAGES $STEADY_RATE $STEADY_SECONDS $TOPICS $PER_TOPIC $TOPIC_MESSAGES $PAYLOAD"
+if [[ -z ${DOC+set} ]]; then
+	DOC=
+	[[ $sizes == "3 10000 200 5 10 1000 10 20000 100" ]] && DOC=$root/docs/BENCHMARKS.md
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsbench.XXXXXX")
 pids=()
@@ -84,6 +99,28 @@ wait_port() {
 	die "nothing listens on port $1 after 10s"
 }
 
+# wsrouter_config PORT [timers]: the configuration the wsrouter servers run.
+wsrouter_config() {
+	cat <<-EOF
+		listen: 127.0.0.1:$1
+		redis: {url: "redis://127.0.0.1:$redis_port/0"}
+		metrics: {listen: ""}
+		log: {level: warn}
+		websocket: {send_queue: 4096, events_per_second: 100000, events_burst: 100000, max_message_bytes: 65536}
+		services:
+		  bench:
+		    require_authentication: false
+	EOF
+	[[ ${2:-} == timers ]] || return 0
+	cat <<-EOF
+		    authorizer: http://127.0.0.1:$callback_port/authorize
+		    authorization_renewal_period: 1h
+		    authorization_renewal_jitter: 10m
+		    on_heartbeat: http://127.0.0.1:$callback_port/heartbeat
+		    heartbeat_period: 1h
+	EOF
+}
+
 # start_server NAME: start a fresh server; sets server_pid and server_url.
 start_server() {
 	local port logf
@@ -91,21 +128,17 @@ start_server() {
 	logf="$tmp/$1.log"
 	case $1 in
 	floor)
-		"$FLOOR_BIN" -addr "127.0.0.1:$port" -redis "127.0.0.1:$redis_port" -queue 4096 >"$logf" 2>&1 &
+		"$tmp/floor" -addr "127.0.0.1:$port" -redis "127.0.0.1:$redis_port" -queue 4096 >"$logf" 2>&1 &
 		;;
 	wsrouter)
-		cat >"$tmp/wsrouter.yaml" <<-EOF
-			listen: 127.0.0.1:$port
-			redis: {url: "redis://127.0.0.1:$redis_port/0"}
-			metrics: {listen: ""}
-			log: {level: warn}
-			websocket: {send_queue: 4096, events_per_second: 100000, events_burst: 100000, max_message_bytes: 65536}
-			services:
-			  bench: {require_authentication: false}
-		EOF
+		wsrouter_config "$port" >"$tmp/wsrouter.yaml"
 		"$tmp/wsrouter" -config "$tmp/wsrouter.yaml" >"$logf" 2>&1 &
 		;;
-	*) die "unknown server $1 (want floor or wsrouter)" ;;
+	wsrouter-timers)
+		wsrouter_config "$port" timers >"$tmp/wsrouter-timers.yaml"
+		"$tmp/wsrouter" -config "$tmp/wsrouter-timers.yaml" >"$logf" 2>&1 &
+		;;
+	*) die "unknown server $1 (want floor, wsrouter or wsrouter-timers)" ;;
 	esac
 	server_pid=$!
 	pids+=("$server_pid")
@@ -130,16 +163,24 @@ scenario_flags() {
 }
 
 cd "$root"
-ulimit -n "$(ulimit -Hn)"
 for s in $SCENARIOS; do scenario_flags "$s" >/dev/null; done
+command -v go >/dev/null || die "go is not installed"
+command -v redis-server >/dev/null || die "redis-server is not installed (e.g. apt-get install redis-server)"
+ulimit -n "$(ulimit -Hn)"
+need=$((CLIENTS > TOPICS * PER_TOPIC ? CLIENTS : TOPICS * PER_TOPIC))
+(($(ulimit -n) >= need + 100)) || die "open-file limit $(ulimit -n) is too low for $need clients (raise the hard limit: ulimit -Hn)"
+if [[ " $SERVERS " == *" floor "* && ! -d $FLOOR_SRC ]]; then
+	log "bench: no reference server at $FLOOR_SRC; measuring wsrouter alone (set FLOOR_SRC for the ratios)"
+	SERVERS=$(sed 's/\bfloor\b//' <<<"$SERVERS")
+fi
 
 log "bench: building"
 go build -o "$tmp/wsbench" ./cmd/wsbench
 for s in $SERVERS; do
 	case $s in
-	floor) (cd "$FLOOR_SRC" && go build -o "$FLOOR_BIN" .) ;;
-	wsrouter) go build -o "$tmp/wsrouter" ./cmd/wsrouter ;;
-	*) die "unknown server $s (want floor or wsrouter)" ;;
+	floor) (cd "$FLOOR_SRC" && go build -o "$tmp/floor" .) ;;
+	wsrouter | wsrouter-timers) [[ -x $tmp/wsrouter ]] || go build -o "$tmp/wsrouter" ./cmd/wsrouter ;;
+	*) die "unknown server $s (want floor, wsrouter or wsrouter-timers)" ;;
 	esac
 done
 
@@ -152,6 +193,14 @@ redis_pid=$!
 pids+=("$redis_pid")
 wait_port "$redis_port" "$redis_pid" "$tmp/redis.log"
 log "bench: redis on 127.0.0.1:$redis_port, results in $RESULTS"
+
+callback_port=
+if [[ " $SERVERS " == *" wsrouter-timers "* ]]; then
+	callback_port=$(free_port 9200)
+	"$tmp/wsbench" -callback-server "127.0.0.1:$callback_port" >"$tmp/callbacks.log" 2>&1 &
+	pids+=("$!")
+	wait_port "$callback_port" "$!" "$tmp/callbacks.log"
+fi
 
 failed=0
 for scenario in $SCENARIOS; do
@@ -175,12 +224,113 @@ for scenario in $SCENARIOS; do
 		done
 	done
 done
+[[ -s $RESULTS ]] || die "no run succeeded"
+
+summary=$("$tmp/wsbench" -summarize "$RESULTS" -baseline floor -only floor,wsrouter)
+timers=
+if [[ " $SERVERS " == *" wsrouter-timers "* && " $SERVERS " == *" wsrouter "* ]]; then
+	timers=$("$tmp/wsbench" -summarize "$RESULTS" -baseline wsrouter -only wsrouter,wsrouter-timers)
+fi
+goals=$("$tmp/wsbench" -summarize "$RESULTS" -goals -baseline floor -candidate wsrouter -timers-label wsrouter-timers)
 
 echo
 echo "Medians over $RUNS run(s) (min–max), from $RESULTS."
 echo "Idle memory is the burst rows' RSS KiB/conn; connect time of $CLIENTS clients is their connect+subscribe s."
 echo
-if [[ -s $RESULTS ]]; then
-	"$tmp/wsbench" -summarize "$RESULTS" -baseline floor
+echo "$summary"
+if [[ -n $timers ]]; then
+	echo
+	echo "Timers configured (wsrouter-timers) against none (wsrouter):"
+	echo
+	echo "$timers"
+fi
+echo
+echo "$goals"
+
+# machine: a short description of this machine for the report.
+machine() {
+	local cpu n mem
+	cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)
+	n=$(nproc 2>/dev/null || echo "?")
+	mem=$(free -h 2>/dev/null | awk '/^Mem:/ {print $2}')
+	echo "${cpu:-unknown CPU}, $n CPUs, ${mem:-?} RAM; $(uname -sr); $(go version | cut -d' ' -f3-); $(redis-server --version | cut -d' ' -f1-3)"
+}
+
+write_doc() {
+	local notes=""
+	if [[ -f $DOC ]] && grep -q '^<!-- notes -->$' "$DOC"; then
+		notes=$(sed -n '/^<!-- notes -->$/,$p' "$DOC" | tail -n +2)
+	fi
+	mkdir -p "$(dirname "$DOC")"
+	{
+		echo "# Benchmarks"
+		echo
+		echo "<!-- Written by scripts/bench.sh (make bench); the part below the notes line is kept. -->"
+		echo
+		echo "Measured $(date -u +%Y-%m-%d) on $(machine)."
+		echo "The load tool runs on the same machine and shares its cores with the server and Redis:"
+		echo "compare the ratios, not the absolute numbers."
+		echo
+		echo "## Targets"
+		echo
+		echo "$goals"
+		echo
+		echo "## wsrouter and the reference server"
+		echo
+		echo "Medians over $RUNS runs (min–max) of $CLIENTS clients; \`burst\` also gives the idle RSS"
+		echo "per connection (after connect, before publishing) and the connect+subscribe time."
+		echo
+		echo "$summary"
+		if [[ -n $timers ]]; then
+			echo
+			echo "## Timers configured"
+			echo
+			echo "\`wsrouter-timers\` is wsrouter whose service has an authorizer with"
+			echo "\`authorization_renewal_period: 1h\` and an \`on_heartbeat\` with \`heartbeat_period: 1h\`,"
+			echo "answered by \`wsbench -callback-server\`; the ratio column divides by plain \`wsrouter\`."
+			echo "Its connect+subscribe time includes one authorizer round trip per subscribe."
+			echo
+			echo "$timers"
+		fi
+		echo
+		echo "## Machine"
+		echo
+		echo '```'
+		lscpu 2>/dev/null | grep -E '^(Architecture|CPU\(s\)|Model name|Thread|Core|Socket|L[123]|Hypervisor)' || true
+		echo
+		free -h 2>/dev/null || true
+		echo '```'
+		echo
+		echo "## Commands"
+		echo
+		echo '```'
+		echo "make bench        # = scripts/bench.sh"
+		echo "# each run, against a freshly started server:"
+		for s in $SCENARIOS; do
+			echo "wsbench -url ws://127.0.0.1:PORT/ -redis 127.0.0.1:PORT -label SERVER -scenario $s -pid SERVER_PID -payload $PAYLOAD $(scenario_flags "$s")"
+		done
+		echo "# the servers:"
+		echo "floor -addr 127.0.0.1:PORT -redis 127.0.0.1:PORT -queue 4096"
+		echo "wsrouter -config wsrouter.yaml"
+		echo "wsbench -callback-server 127.0.0.1:PORT   # the service of wsrouter-timers"
+		echo '```'
+		echo
+		echo "The wsrouter-timers configuration; plain wsrouter's service ends at \`require_authentication\`:"
+		echo
+		echo '```yaml'
+		redis_port=REDIS_PORT callback_port=CALLBACK_PORT wsrouter_config PORT timers
+		echo '```'
+		echo
+		echo "<!-- notes -->"
+		if [[ -n $notes ]]; then
+			echo "$notes"
+		fi
+	} >"$DOC.tmp"
+	mv "$DOC.tmp" "$DOC"
+	log "bench: wrote $DOC"
+}
+
+if [[ -n $DOC ]]; then
+	write_doc
 fi
 ((failed == 0)) || die "$failed run(s) failed"

@@ -5,7 +5,10 @@
 // the server's PID, the server's memory per connection and CPU per delivery.
 //
 // With -summarize FILE it instead reads the JSON lines of earlier runs and
-// prints a Markdown table of medians per scenario and server.
+// prints a Markdown table of medians per scenario and server, and with
+// -goals the performance targets against the reference server. With
+// -callback-server ADDR it answers every HTTP request with {"status":"ok"},
+// standing in for a service's callbacks, until interrupted.
 package main
 
 import (
@@ -15,6 +18,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,6 +54,11 @@ type config struct {
 	allowRemote     bool
 	summarize       string
 	baseline        string
+	only            string
+	goals           bool
+	candidate       string
+	timersLabel     string
+	callbackAddr    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -75,13 +85,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow non-loopback WebSocket and Redis targets")
 	fs.StringVar(&c.summarize, "summarize", "", "read JSON result lines from this file and print a table of medians")
 	fs.StringVar(&c.baseline, "baseline", "floor", "with -summarize: server label the ratios divide by")
+	fs.StringVar(&c.only, "only", "", "with -summarize: comma-separated server labels to include (default all)")
+	fs.BoolVar(&c.goals, "goals", false, "with -summarize: also print the performance targets, met or not")
+	fs.StringVar(&c.candidate, "candidate", "wsrouter", "with -goals: server label measured against -baseline")
+	fs.StringVar(&c.timersLabel, "timers-label", "wsrouter-timers", "with -goals: label of the candidate with timers configured")
+	fs.StringVar(&c.callbackAddr, "callback-server", "", "serve HTTP on this address answering every request {\"status\":\"ok\"} until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("wsbench: unexpected arguments %q", fs.Args())
 	}
-	if c.summarize != "" {
+	if c.summarize != "" || c.callbackAddr != "" {
 		return c, nil
 	}
 	return c, c.validate()
@@ -122,7 +137,12 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	if cfg.summarize != "" {
-		return summarizeFile(cfg.summarize, cfg.baseline, stdout)
+		return summarizeFile(cfg, stdout)
+	}
+	if cfg.callbackAddr != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return serveCallbacks(ctx, cfg.callbackAddr, os.Stderr)
 	}
 	if err := raiseFileLimit(cfg.clients); err != nil {
 		return err

@@ -36,18 +36,27 @@ func deref(p *float64) (float64, bool) {
 	return *p, true
 }
 
-// summarizeFile reads JSON result lines and writes the summary table.
-func summarizeFile(path, baseline string, w io.Writer) error {
-	f, err := os.Open(path)
+// summarizeFile reads JSON result lines and writes the summary table of
+// the servers cfg.only names (all when empty) and, with cfg.goals, the
+// targets table.
+func summarizeFile(cfg config, w io.Writer) error {
+	f, err := os.Open(cfg.summarize)
 	if err != nil {
 		return fmt.Errorf("wsbench: %w", err)
 	}
 	defer f.Close()
 	rs, err := readResults(f)
 	if err != nil {
-		return fmt.Errorf("wsbench: %s: %w", path, err)
+		return fmt.Errorf("wsbench: %s: %w", cfg.summarize, err)
 	}
-	return summarize(rs, baseline, w)
+	if cfg.goals {
+		return writeGoals(rs, goalServers{baseline: cfg.baseline, candidate: cfg.candidate, timers: cfg.timersLabel}, w)
+	}
+	if cfg.only != "" {
+		keep := strings.Split(cfg.only, ",")
+		rs = slices.DeleteFunc(rs, func(r result) bool { return !slices.Contains(keep, r.Server) })
+	}
+	return summarize(rs, cfg.baseline, w)
 }
 
 // readResults decodes one result per non-blank line.
