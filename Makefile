@@ -3,7 +3,9 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: all build run test test-go test-js fmt vet bench fuzz soak clean
+.PHONY: all build run test test-go test-js fmt vet lint bench fuzz soak clean
+
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 all: build
 
@@ -15,9 +17,9 @@ build:
 run:
 	scripts/run-example.sh
 
-## test: formatting, vet, every Go test with the race detector, and the
-## JavaScript client's tests.
-test: fmt vet test-go test-js
+## test: formatting, vet, staticcheck, every Go test with the race
+## detector, and the JavaScript client's tests.
+test: fmt vet lint test-go test-js
 
 test-go:
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
@@ -33,6 +35,9 @@ fmt:
 
 vet:
 	$(GO) vet $(PKGS)
+
+lint:
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 ## bench: compare wsrouter with the reference server (see docs/BENCHMARKS.md).
 bench:

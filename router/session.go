@@ -240,8 +240,7 @@ func (s *session) schedulePing() {
 	if interval <= 0 {
 		return
 	}
-	var fire func()
-	fire = func() {
+	fire := func() {
 		if !s.enter() {
 			return
 		}

@@ -23,9 +23,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// errConfig marks failures that are the configuration's fault (exit 1).
-var errConfig = errors.New("configuration error")
-
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wsrouter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
