@@ -84,7 +84,14 @@ func (s *session) handleFrame(frame []byte, limited bool) {
 	s.countEvent(ev.name, ok2)
 }
 
+// countEvent counts an event in wsrouter_events_total. Names a client
+// chose are counted as "unknown", so clients cannot grow the label set.
 func (s *session) countEvent(name string, ok bool) {
+	switch name {
+	case "auth", "subscribe", "unsubscribe", "message", "ping", "invalid":
+	default:
+		name = "unknown"
+	}
 	result := "error"
 	if ok {
 		result = "ok"

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -89,6 +91,27 @@ func TestRateLimit(t *testing.T) {
 	c.expect(`{"event":"pong","data":"a"}`)
 	c.expect(`{"event":"ping","status":"error","error":"Rate limit exceeded."}`)
 	c.expect(`{"event":"subscribe","status":"error","error":"Rate limit exceeded."}`)
+}
+
+// TestEventLabelsBounded: event names a client makes up are counted as
+// "unknown", also when rate limited, so they cannot grow the label set.
+func TestEventLabelsBounded(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.WebSocket.EventsPerSecond = 0.001
+	cfg.WebSocket.EventsBurst = 1
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"made-up-1"}`)
+	c.expect(`{"event":"made-up-1","status":"error","error":"Event not found."}`)
+	c.send(`{"event":"made-up-2"}`)
+	c.expect(`{"event":"made-up-2","status":"error","error":"Rate limit exceeded."}`)
+	if got := testutil.CollectAndCount(h.r.metrics.Events); got != 1 {
+		t.Fatalf("event series = %d, want 1 (unknown/error)", got)
+	}
+	if got := testutil.ToFloat64(h.r.metrics.Events.WithLabelValues("unknown", "error")); got != 2 {
+		t.Fatalf("unknown/error = %v, want 2", got)
+	}
 }
 
 func TestOversizedFrameCloses1009(t *testing.T) {
