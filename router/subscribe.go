@@ -178,8 +178,9 @@ func seedOrder(sub *subscription, options json.RawMessage) {
 	}
 }
 
-// handleUnsubscribe ends a subscription unless before_unsubscribe refuses.
-func (s *session) handleUnsubscribe(cfg *services.Config, ev *clientEvent) bool {
+// held resolves the subscription an unsubscribe or message event names and
+// returns it, or answers the event's error and returns nil.
+func (s *session) held(cfg *services.Config, ev *clientEvent) (target, *subscription) {
 	t, msg := resolve(cfg, ev)
 	var sub *subscription
 	if msg == "" {
@@ -188,7 +189,15 @@ func (s *session) handleUnsubscribe(cfg *services.Config, ev *clientEvent) bool 
 		}
 	}
 	if msg != "" {
-		s.send(reply{event: "unsubscribe", subscription: t.raw, err: msg, extra: encodeFields(t.extra)}.encode())
+		s.send(reply{event: ev.name, subscription: t.raw, err: msg, extra: encodeFields(t.extra)}.encode())
+	}
+	return t, sub
+}
+
+// handleUnsubscribe ends a subscription unless before_unsubscribe refuses.
+func (s *session) handleUnsubscribe(cfg *services.Config, ev *clientEvent) bool {
+	t, sub := s.held(cfg, ev)
+	if sub == nil {
 		return false
 	}
 	body := sub.fields.Load().body(sub.name)
@@ -212,15 +221,8 @@ func (s *session) handleUnsubscribe(cfg *services.Config, ev *clientEvent) bool 
 
 // handleMessage passes a client message to the service's on_message.
 func (s *session) handleMessage(cfg *services.Config, ev *clientEvent) bool {
-	t, msg := resolve(cfg, ev)
-	var sub *subscription
-	if msg == "" {
-		if sub = s.subscription(t.name); sub == nil {
-			msg = errNoSubscription
-		}
-	}
-	if msg != "" {
-		s.send(reply{event: "message", subscription: t.raw, err: msg, extra: encodeFields(t.extra)}.encode())
+	t, sub := s.held(cfg, ev)
+	if sub == nil {
 		return false
 	}
 	if t.svc.OnMessage == "" {
