@@ -161,10 +161,9 @@ func (h *hub) serve(ctx context.Context) error {
 	stop := context.AfterFunc(sctx, func() { _ = ps.Close() })
 	defer stop()
 
-	wctx, wcancel := context.WithTimeout(sctx, h.pingTimeout)
-	_, err := ps.Receive(wctx) // the probe channel's subscribe confirmation
-	wcancel()
-	if err != nil {
+	// The probe channel's subscribe confirmation, within ping_timeout even
+	// when Redis accepts the connection and then says nothing.
+	if _, err := ps.ReceiveTimeout(sctx, h.pingTimeout); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
 
