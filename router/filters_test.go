@@ -110,6 +110,9 @@ func TestThrottleOption(t *testing.T) {
 		t.Fatalf("throttled message came after %s, want about 0.4 s", took)
 	}
 	c.quiet(500 * time.Millisecond)
+	if got := counterValue(t, h.r.drops.throttle); got != 3 {
+		t.Fatalf("throttle drops = %v, want 3 (messages 1 to 3 replaced)", got)
+	}
 }
 
 // TestThrottlePendingDiesWithSubscription: a pending throttled message is

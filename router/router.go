@@ -56,7 +56,7 @@ type Router struct {
 // dropCounters are the wsrouter_dropped_total series bound once, off the
 // hot path.
 type dropCounters struct {
-	filter, order, malformed, overload prometheus.Counter
+	filter, order, throttle, malformed, overload prometheus.Counter
 }
 
 // New builds a router for cfg. It does not connect to Redis until Start.
@@ -79,6 +79,7 @@ func New(cfg *services.Config, opts Options) (*Router, error) {
 	r.drops = dropCounters{
 		filter:    r.metrics.Dropped.WithLabelValues(metrics.DropFilter),
 		order:     r.metrics.Dropped.WithLabelValues(metrics.DropOrder),
+		throttle:  r.metrics.Dropped.WithLabelValues(metrics.DropThrottle),
 		malformed: r.metrics.Dropped.WithLabelValues(metrics.DropMalformed),
 		overload:  r.metrics.Dropped.WithLabelValues(metrics.DropOverload),
 	}

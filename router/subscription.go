@@ -111,12 +111,11 @@ func (sub *subscription) deliver(p *publication, filterFields []string, cache *e
 	return sub.filter(p, filterFields, cache)
 }
 
-// goLive queues first (the ok reply), then everything held back, through the
-// filters, then lets deliveries through directly.
-func (sub *subscription) goLive(first []byte, filterFields []string) {
+// goLive queues everything held back, through the filters, then lets
+// deliveries through directly. The caller has queued the ok reply first.
+func (sub *subscription) goLive(filterFields []string) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	sub.sess.send(first)
 	held := sub.held
 	sub.held = nil
 	n := 0
@@ -158,7 +157,9 @@ func (sub *subscription) filterLocked(p *publication, filterFields []string, cac
 			if sub.throttle == nil {
 				sub.throttle = throttle.New(throttle.RealClock, sub.emitThrottled)
 			}
-			sub.throttle.Offer(o.throttleKey, o.throttle, p)
+			if sub.throttle.Offer(o.throttleKey, o.throttle, p) {
+				sub.sess.r.drops.throttle.Inc() // a newer message replaced a pending one
+			}
 			return false
 		}
 	}

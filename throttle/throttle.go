@@ -53,22 +53,24 @@ func New[T any](clock Clock, send func(T)) *Throttle[T] {
 // when the period since the last send of key has elapsed, replacing an
 // older pending one. A period <= 0 sends at once and discards any message
 // still pending for key, which msg supersedes. Offers after Stop are
-// ignored.
-func (t *Throttle[T]) Offer(key string, period time.Duration, msg T) {
+// ignored. It reports whether an older pending message was discarded, so
+// callers can count what the throttle dropped.
+func (t *Throttle[T]) Offer(key string, period time.Duration, msg T) (discarded bool) {
 	t.mu.Lock()
 	if t.stopped {
 		t.mu.Unlock()
-		return
+		return false
 	}
 	if period <= 0 {
 		if e, ok := t.keys[key]; ok && e.has {
 			t.cancel(&e)
 			t.keys[key] = e
+			discarded = true
 		}
 		t.sending++
 		t.mu.Unlock()
 		t.deliver(msg)
-		return
+		return discarded
 	}
 
 	now := t.clock.Now()
@@ -76,6 +78,7 @@ func (t *Throttle[T]) Offer(key string, period time.Duration, msg T) {
 	if !ok || now.Sub(e.last) >= period {
 		if e.has {
 			t.cancel(&e)
+			discarded = true
 		}
 		e.last = now
 		e.period = period
@@ -84,9 +87,10 @@ func (t *Throttle[T]) Offer(key string, period time.Duration, msg T) {
 		t.sending++
 		t.mu.Unlock()
 		t.deliver(msg)
-		return
+		return discarded
 	}
 
+	discarded = e.has
 	e.msg = msg
 	if !e.has {
 		e.has = true
@@ -99,6 +103,7 @@ func (t *Throttle[T]) Offer(key string, period time.Duration, msg T) {
 	e.period = period
 	t.keys[key] = e
 	t.mu.Unlock()
+	return discarded
 }
 
 // Stop cancels every pending message and timer; later Offers are ignored.

@@ -372,3 +372,30 @@ func TestSendMayOffer(t *testing.T) {
 		t.Fatalf("sent %v; want %v", got, want)
 	}
 }
+
+// TestOfferReportsDiscarded: Offer says when it replaced a pending message,
+// which is what the router counts as dropped by the throttle.
+func TestOfferReportsDiscarded(t *testing.T) {
+	t.Parallel()
+	c := newManualClock()
+	r := newRecorder(c)
+	th := New(c, r.send)
+	steps := []struct {
+		name    string
+		key     string
+		period  time.Duration
+		discard bool
+	}{
+		{"first goes at once", "", 100 * ms, false},
+		{"second becomes pending", "", 100 * ms, false},
+		{"third replaces the second", "", 100 * ms, true},
+		{"other key is independent", "k", 100 * ms, false},
+		{"period 0 supersedes the pending one", "", 0, true},
+		{"nothing pending any more", "", 0, false},
+	}
+	for _, st := range steps {
+		if got := th.Offer(st.key, st.period, st.name); got != st.discard {
+			t.Errorf("%s: Offer discarded = %v, want %v", st.name, got, st.discard)
+		}
+	}
+}
