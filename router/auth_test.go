@@ -28,6 +28,10 @@ func TestAuth(t *testing.T) {
 			return 200, `{"status":"error"}`
 		case "down":
 			return 503, `oops`
+		case "with-data":
+			return 200, `{"status":"ok","user_id":8,"data":{"z":1}}`
+		case "denied-with-data":
+			return 200, `{"status":"error","error":"No.","data":{"x":1}}`
 		}
 		return 200, `{"status":"ok"}`
 	})
@@ -38,6 +42,9 @@ func TestAuth(t *testing.T) {
 		{"ok, method defaults to ticket", `{"event":"auth","ticket":"good"}`, `{"event":"auth","status":"ok"}`},
 		{"ok, method ticket", `{"event":"auth","method":"ticket","ticket":"good"}`, `{"event":"auth","status":"ok"}`},
 		{"empty method", `{"event":"auth","method":"","ticket":"good"}`, unsupported},
+		{"null method", `{"event":"auth","method":null,"ticket":"good"}`, unsupported},
+		{"ok answer's data is not passed on", `{"event":"auth","ticket":"with-data"}`, `{"event":"auth","status":"ok"}`},
+		{"error answer's data is not passed on", `{"event":"auth","ticket":"denied-with-data"}`, `{"event":"auth","status":"error","error":"No."}`},
 		{"other method", `{"event":"auth","method":"password","ticket":"good"}`, unsupported},
 		{"method not a string", `{"event":"auth","method":1,"ticket":"good"}`, unsupported},
 		{"no ticket", `{"event":"auth"}`, missing},

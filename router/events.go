@@ -55,12 +55,12 @@ func (s *session) handleFrame(frame []byte, limited bool) {
 	ev, ok := decodeEvent(frame)
 	if !ok {
 		s.countEvent("invalid", false)
-		s.send(reply{bare: true, err: errBadFrame}.encode())
+		s.reply(reply{bare: true, err: errBadFrame}.encode())
 		return
 	}
 	if limited {
 		s.countEvent(ev.name, false)
-		s.send(reply{event: ev.name, err: errRateLimited}.encode())
+		s.reply(reply{event: ev.name, err: errRateLimited}.encode())
 		return
 	}
 	cfg := s.r.cfg.Load()
@@ -78,7 +78,7 @@ func (s *session) handleFrame(frame []byte, limited bool) {
 		ok2 = s.handlePing(&ev)
 	default:
 		s.countEvent("unknown", false)
-		s.send(reply{event: ev.name, err: errEventNotFound}.encode())
+		s.reply(reply{event: ev.name, err: errEventNotFound}.encode())
 		return
 	}
 	s.countEvent(ev.name, ok2)
@@ -106,18 +106,18 @@ func (s *session) handlePing(ev *clientEvent) bool {
 	if str, ok := ev.str("data"); ok {
 		data = quote(truncateRunes(str, maxPingData))
 	}
-	s.send(newObject(32+len(data)).str("event", "pong").raw("data", data).bytes())
+	s.reply(newObject(32+len(data)).str("event", "pong").raw("data", data).bytes())
 	return true
 }
 
 // handleAuth validates a ticket with the service's validation URL.
 func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
 	fail := func(msg string) bool {
-		s.send(reply{event: "auth", err: msg}.encode())
+		s.reply(reply{event: "auth", err: msg}.encode())
 		return false
 	}
-	method := "ticket"
-	if raw := ev.field("method"); raw != nil && string(raw) != "null" {
+	method := "ticket" // only when the key is absent: null, "" or a number is no method
+	if raw := ev.field("method"); raw != nil {
 		m, ok := ev.str("method")
 		if !ok {
 			return fail(errAuthUnsupported)
@@ -138,7 +138,7 @@ func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
 		if msg == "" {
 			msg = errAuthFailed
 		}
-		s.send(reply{event: "auth", err: msg, data: ans.Data}.encode())
+		s.reply(reply{event: "auth", err: msg}.encode())
 		return false
 	}
 	fields := make(map[string]json.RawMessage, len(tc.AuthFields))
@@ -150,6 +150,6 @@ func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
 	s.authenticated = true
 	s.authFields = fields
 	s.logger().Debug("authenticated", "fields", len(fields))
-	s.send(reply{event: "auth", data: ans.Data}.encode())
+	s.reply(reply{event: "auth"}.encode())
 	return true
 }

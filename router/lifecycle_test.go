@@ -231,3 +231,34 @@ func TestEventBacklogCloses1008(t *testing.T) {
 		t.Fatalf("close status = %d, want 1008", got)
 	}
 }
+
+// TestPipelinedEventsAreNotSlowConsumers: a client that sends many events
+// at once but reads its replies gets every reply, even with a send queue
+// far smaller than the burst; replies wait for room instead of dropping it.
+func TestPipelinedEventsAreNotSlowConsumers(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.WebSocket.SendQueue = 4
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	c := h.dial()
+	var frames []string
+	for i := range 40 {
+		frames = append(frames, fmt.Sprintf(`{"event":"ping","data":"%d"}`, i))
+	}
+	for i := range 10 {
+		frames = append(frames, fmt.Sprintf(`{"event":"subscribe","subscription":"books.p%d"}`, i))
+	}
+	for _, f := range frames {
+		c.send(f)
+	}
+	for i := range 40 {
+		c.expect(fmt.Sprintf(`{"event":"pong","data":"%d"}`, i))
+	}
+	for i := range 10 {
+		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"books.p%d","status":"ok"}`, i))
+	}
+	if got := counterValue(t, h.r.metrics.Dropped.WithLabelValues("slow_consumer")); got != 0 {
+		t.Fatalf("slow consumer drops = %v, want 0", got)
+	}
+}

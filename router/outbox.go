@@ -8,11 +8,14 @@ import (
 
 // outbox is a session's bounded send queue with a writer that runs only
 // while there is something to send: an idle connection costs no goroutine.
-// Putting a frame on the queue never blocks; when the queue is full, the
-// overflow callback runs once (the client is too slow) and the outbox
-// refuses everything after that.
+// Deliveries are put on the queue with push, which never blocks: when the
+// queue is full, the overflow callback runs once (the client is too slow)
+// and the outbox refuses everything after that. Replies to the client's own
+// events use pushWait, which waits for room instead: a client that sends
+// events faster than it reads the replies is slowed down, not dropped.
 type outbox struct {
 	mu      sync.Mutex
+	room    sync.Cond // signalled when the writer has written a batch, or on close
 	queue   [][]byte
 	spare   [][]byte
 	pending atomic.Int64 // queued plus taken by the writer and not yet written
@@ -36,6 +39,7 @@ type batcher interface {
 
 func newOutbox(limit int, write func([]byte) error, overflow func(), failed func(error)) *outbox {
 	o := &outbox{limit: limit, write: write, overflow: overflow, failed: failed}
+	o.room.L = &o.mu
 	o.run = o.writeAll
 	return o
 }
@@ -50,10 +54,33 @@ func (o *outbox) push(frame []byte) bool {
 	if o.pending.Load() >= int64(o.limit) {
 		o.closed = true
 		o.queue = nil
+		o.room.Broadcast()
 		o.mu.Unlock()
 		o.overflow()
 		return false
 	}
+	o.enqueueLocked(frame)
+	o.mu.Unlock()
+	return true
+}
+
+// pushWait queues frame, waiting while the queue is full; it reports false
+// when the outbox is closed.
+func (o *outbox) pushWait(frame []byte) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for !o.closed && o.pending.Load() >= int64(o.limit) {
+		o.room.Wait()
+	}
+	if o.closed {
+		return false
+	}
+	o.enqueueLocked(frame)
+	return true
+}
+
+// enqueueLocked appends frame and starts the writer when idle; o.mu is held.
+func (o *outbox) enqueueLocked(frame []byte) {
 	o.queue = append(o.queue, frame)
 	o.pending.Add(1)
 	if !o.writing {
@@ -61,8 +88,6 @@ func (o *outbox) push(frame []byte) bool {
 		o.wg.Add(1)
 		go o.run()
 	}
-	o.mu.Unlock()
-	return true
 }
 
 // writeAll writes queued frames in order until the queue is empty or
@@ -87,6 +112,7 @@ func (o *outbox) writeAll() {
 		err := o.writeBatch(batch)
 		clear(batch)
 		o.mu.Lock()
+		o.room.Broadcast()
 		if err != nil {
 			wasClosed := o.closed
 			o.closed, o.writing, o.queue = true, false, nil
@@ -132,6 +158,7 @@ func (o *outbox) close() {
 	o.mu.Lock()
 	o.closed = true
 	o.queue, o.spare = nil, nil
+	o.room.Broadcast()
 	o.mu.Unlock()
 }
 

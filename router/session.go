@@ -164,8 +164,13 @@ func (s *session) process() {
 	}
 }
 
-// send queues a frame for the client.
+// send queues a delivery for the client; it never blocks (a full queue
+// closes the connection as a slow consumer).
 func (s *session) send(frame []byte) bool { return s.out.push(frame) }
+
+// reply queues the answer to a client event, waiting while the queue is
+// full: a client that sends faster than it reads is slowed down.
+func (s *session) reply(frame []byte) bool { return s.out.pushWait(frame) }
 
 // closeWith closes the connection with a close handshake in the background;
 // the reader then sees the end and tears the session down.
@@ -204,6 +209,7 @@ func (s *session) slowConsumer() {
 // processor is waited for, so no subscription can be added afterwards.
 func (s *session) teardown() {
 	s.cancel()
+	s.out.close() // the socket is gone; a processor waiting for room stops waiting
 	s.evMu.Lock()
 	s.closed = true
 	s.evMu.Unlock()

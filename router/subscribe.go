@@ -66,7 +66,7 @@ func (s *session) call(ctx context.Context, name, url string, body any) *callbac
 func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 	t, msg := resolve(cfg, ev)
 	fail := func(msg string, data json.RawMessage) bool {
-		s.send(reply{event: "subscribe", subscription: t.raw, err: msg, extra: encodeFields(t.extra), data: data}.encode())
+		s.reply(reply{event: "subscribe", subscription: t.raw, err: msg, extra: encodeFields(t.extra), data: data}.encode())
 		return false
 	}
 	switch {
@@ -118,8 +118,9 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 		sub.end() // the connection closed meanwhile
 		return false
 	}
-	ok := reply{event: "subscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode()
-	sub.goLive(ok, cfg.Services[t.service].FilterFields)
+	// Deliveries are still held back, so none can overtake the reply.
+	s.reply(reply{event: "subscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode())
+	sub.goLive(cfg.Services[t.service].FilterFields)
 
 	// A reload may have removed the service while this subscribe waited on
 	// a callback, after it ended the service's other subscriptions.
@@ -189,7 +190,7 @@ func (s *session) held(cfg *services.Config, ev *clientEvent) (target, *subscrip
 		}
 	}
 	if msg != "" {
-		s.send(reply{event: ev.name, subscription: t.raw, err: msg, extra: encodeFields(t.extra)}.encode())
+		s.reply(reply{event: ev.name, subscription: t.raw, err: msg, extra: encodeFields(t.extra)}.encode())
 	}
 	return t, sub
 }
@@ -205,14 +206,14 @@ func (s *session) handleUnsubscribe(cfg *services.Config, ev *clientEvent) bool 
 	if t.svc.BeforeUnsubscribe != "" {
 		ans := s.call(s.ctx, "before_unsubscribe", t.svc.BeforeUnsubscribe, body)
 		if !ans.OK() {
-			s.send(reply{event: "unsubscribe", subscription: t.raw, err: errorText(ans, errUnhandled), extra: sub.extraJSON, data: ans.Data}.encode())
+			s.reply(reply{event: "unsubscribe", subscription: t.raw, err: errorText(ans, errUnhandled), extra: sub.extraJSON, data: ans.Data}.encode())
 			return false
 		}
 		data = ans.Data
 	}
 	s.removeSubscription(sub)
 	sub.end()
-	s.send(reply{event: "unsubscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode())
+	s.reply(reply{event: "unsubscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode())
 	if t.svc.OnUnsubscribe != "" {
 		s.call(context.WithoutCancel(s.ctx), "on_unsubscribe", t.svc.OnUnsubscribe, body)
 	}
@@ -235,11 +236,11 @@ func (s *session) handleMessage(cfg *services.Config, ev *clientEvent) bool {
 	}
 	ans := s.call(s.ctx, "on_message", t.svc.OnMessage, body)
 	if !ans.OK() {
-		s.send(reply{event: "message", subscription: t.raw, err: errorText(ans, errUnhandled), extra: sub.extraJSON, data: ans.Data}.encode())
+		s.reply(reply{event: "message", subscription: t.raw, err: errorText(ans, errUnhandled), extra: sub.extraJSON, data: ans.Data}.encode())
 		return false
 	}
 	if ans.Data != nil {
-		s.send(reply{event: "message", subscription: t.raw, extra: sub.extraJSON, data: ans.Data}.encode())
+		s.reply(reply{event: "message", subscription: t.raw, extra: sub.extraJSON, data: ans.Data}.encode())
 	}
 	return true
 }
@@ -268,7 +269,7 @@ func (s *session) forceUnsubscribe(sub *subscription, msg string, paced bool) {
 	if hasValue(data) {
 		o.raw("data", data)
 	}
-	s.send(o.bytes())
+	s.reply(o.bytes())
 	if !paced && svc.OnUnsubscribe != "" {
 		s.call(context.WithoutCancel(s.ctx), "on_unsubscribe", svc.OnUnsubscribe, body)
 	}
