@@ -148,6 +148,7 @@ func (c *encodeCache) get(p *publication, extra []byte) []byte {
 }
 
 // timestampLayouts are the ISO 8601 date-time forms published_at accepts.
+// Seconds may be left out ("2026-11-23T14:00"), as ISO 8601 allows.
 var timestampLayouts = []string{
 	"2006-01-02T15:04:05.999999999Z07:00",
 	"2006-01-02T15:04:05.999999999Z0700",
@@ -155,6 +156,10 @@ var timestampLayouts = []string{
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999Z0700",
 	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04Z07:00",
+	"2006-01-02 15:04",
 }
 
 func validTimestamp(s string) bool {

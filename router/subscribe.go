@@ -26,8 +26,8 @@ type target struct {
 // returns the error text for the reply.
 func resolve(cfg *services.Config, ev *clientEvent) (target, string) {
 	t := target{raw: ev.field("subscription")}
-	if string(t.raw) == "null" {
-		t.raw = nil
+	if !truthy(t.raw) {
+		t.raw = nil // as SocketShark: an empty or false name is not echoed
 	}
 	name, ok := ev.str("subscription")
 	service, topic, found := strings.Cut(name, ".")
@@ -282,6 +282,28 @@ func (sub *subscription) currentService() *services.Service {
 		return svc
 	}
 	return sub.svc
+}
+
+// truthy reports whether a JSON value is set in Python's sense: not null,
+// false, 0, "", [] or {}.
+func truthy(raw json.RawMessage) bool {
+	switch string(raw) {
+	case "", "null", "false", `""`:
+		return false
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	switch v := v.(type) {
+	case float64:
+		return v != 0
+	case []any:
+		return len(v) > 0
+	case map[string]any:
+		return len(v) > 0
+	}
+	return true
 }
 
 func set(names []string) map[string]bool {

@@ -40,13 +40,16 @@ func TestSubscribeChecksInOrder(t *testing.T) {
 		{"no dot", `{"event":"subscribe","subscription":"books"}`, `{"event":"subscribe","subscription":"books",` + fmtErr + `}`},
 		{"empty service", `{"event":"subscribe","subscription":".b1"}`, `{"event":"subscribe","subscription":".b1",` + fmtErr + `}`},
 		{"empty topic", `{"event":"subscribe","subscription":"books."}`, `{"event":"subscribe","subscription":"books.",` + fmtErr + `}`},
+		{"empty name not echoed", `{"event":"subscribe","subscription":""}`, `{"event":"subscribe",` + fmtErr + `}`},
+		{"null name not echoed", `{"event":"subscribe","subscription":null}`, `{"event":"subscribe",` + fmtErr + `}`},
+		{"zero not echoed", `{"event":"subscribe","subscription":0}`, `{"event":"subscribe",` + fmtErr + `}`},
 		{"format before service", `{"event":"subscribe","subscription":"nope"}`, `{"event":"subscribe","subscription":"nope",` + fmtErr + `}`},
 		{"invalid service", `{"event":"subscribe","subscription":"nope.b1"}`, `{"event":"subscribe","subscription":"nope.b1","status":"error","error":"Invalid service."}`},
 		{"auth required, extra echoed", `{"event":"subscribe","subscription":"books.b1","org":3,"junk":1}`, `{"event":"subscribe","subscription":"books.b1","org":3,"status":"error","error":"Authentication required."}`},
 		{"message format", `{"event":"message","subscription":"x"}`, `{"event":"message","subscription":"x",` + fmtErr + `}`},
 		{"message service", `{"event":"message","subscription":"x.y"}`, `{"event":"message","subscription":"x.y","status":"error","error":"Invalid service."}`},
 		{"message not subscribed", `{"event":"message","subscription":"open.y","data":1}`, `{"event":"message","subscription":"open.y","status":"error","error":"Subscription does not exist."}`},
-		{"unsubscribe format", `{"event":"unsubscribe","subscription":""}`, `{"event":"unsubscribe","subscription":"",` + fmtErr + `}`},
+		{"unsubscribe format", `{"event":"unsubscribe","subscription":"x"}`, `{"event":"unsubscribe","subscription":"x",` + fmtErr + `}`},
 		{"unsubscribe service", `{"event":"unsubscribe","subscription":"x.y"}`, `{"event":"unsubscribe","subscription":"x.y","status":"error","error":"Invalid service."}`},
 		{"unsubscribe not subscribed", `{"event":"unsubscribe","subscription":"open.y"}`, `{"event":"unsubscribe","subscription":"open.y","status":"error","error":"Subscription does not exist."}`},
 	}
@@ -334,11 +337,11 @@ func TestMalformedPublicationsAreDropped(t *testing.T) {
 	c.expect(`{"event":"message","subscription":"books.b1","data":null}`)
 	h.publish("books.b1", `{"subscription":"books.b1","data":1,"published_at":"2026-11-23T14:00:00.123456+00:00"}`)
 	c.expect(`{"event":"message","subscription":"books.b1","data":1,"published_at":"2026-11-23T14:00:00.123456+00:00"}`)
-	for _, ts := range []string{"2026-11-23T14:00:00Z", "2026-11-23 14:00:00.5", "2026-11-23T14:00:00"} {
+	for _, ts := range []string{"2026-11-23T14:00:00Z", "2026-11-23 14:00:00.5", "2026-11-23T14:00:00", "2026-11-23T14:00", "2026-11-23 14:00+01:00"} {
 		h.publish("books.b1", `{"subscription":"books.b1","data":2,"published_at":"`+ts+`"}`)
 		c.expect(`{"event":"message","subscription":"books.b1","data":2,"published_at":"` + ts + `"}`)
 	}
-	for _, ts := range []string{`"yesterday"`, `12`, `"2026-13-01T00:00:00"`} {
+	for _, ts := range []string{`"yesterday"`, `12`, `"2026-13-01T00:00:00"`, `"2026-11-23"`} {
 		h.publish("books.b1", `{"subscription":"books.b1","data":3,"published_at":`+ts+`}`)
 		c.expect(`{"event":"message","subscription":"books.b1","data":3}`)
 	}
