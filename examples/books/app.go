@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"time"
+
+	jsclient "github.com/wsrouter/wsrouter/clients/js"
 )
 
 // appConfig is what newApp needs.
@@ -54,6 +57,10 @@ func (a *app) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static") // the directory is embedded: cannot fail
 	mux.Handle("GET /", http.FileServerFS(static))
+	mux.HandleFunc("GET /wsrouter.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		http.ServeContent(w, r, "wsrouter.js", time.Time{}, bytes.NewReader(jsclient.Module))
+	})
 	mux.HandleFunc("GET /config.json", a.handleConfig)
 	mux.HandleFunc("GET /books", a.handleBooks)
 	mux.HandleFunc("POST /ticket", a.handleTicket)

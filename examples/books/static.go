@@ -2,10 +2,8 @@ package main
 
 import "embed"
 
-// The page and its scripts. static/wsrouter.js is a copy of
-// clients/js/wsrouter.js (a test checks they are equal); refresh it with
-// `go generate ./examples/books`.
+// The page and its scripts; /wsrouter.js, the client module, comes from
+// package jsclient.
 //
-//go:generate cp ../../clients/js/wsrouter.js static/wsrouter.js
 //go:embed static
 var staticFiles embed.FS

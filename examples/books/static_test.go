@@ -1,30 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 )
-
-// TestClientCopyIsCurrent keeps the embedded client equal to clients/js.
-func TestClientCopyIsCurrent(t *testing.T) {
-	t.Parallel()
-	want, err := os.ReadFile("../../clients/js/wsrouter.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := staticFiles.ReadFile("static/wsrouter.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("static/wsrouter.js differs from clients/js/wsrouter.js; run `go generate ./examples/books`")
-	}
-}
 
 func TestPublicRoutes(t *testing.T) {
 	t.Parallel()
