@@ -22,6 +22,9 @@ run:
 test: fmt vet lint test-go test-js
 
 test-go:
+	@if command -v redis-server >/dev/null 2>&1; then \
+		echo "test: Redis tests use a real redis-server from PATH ($$(command -v redis-server))"; \
+	else echo "test: no redis-server on PATH; Redis tests use the embedded Redis"; fi
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 
 test-js: build
