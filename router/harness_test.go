@@ -129,11 +129,12 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 
 // client is a real WebSocket client whose frames are read in the background.
 type client struct {
-	t      testing.TB
-	conn   *websocket.Conn
-	frames chan []byte
-	done   chan struct{}
-	err    error
+	t       testing.TB
+	conn    *websocket.Conn
+	frames  chan []byte
+	done    chan struct{}
+	err     error
+	endedAt time.Time // when the reader saw the connection end
 }
 
 func (h *harness) dial() *client {
@@ -156,7 +157,7 @@ func dialURL(t testing.TB, url string) *client {
 		for {
 			_, b, err := conn.Read(context.Background())
 			if err != nil {
-				c.err = err
+				c.err, c.endedAt = err, time.Now()
 				return
 			}
 			c.frames <- b

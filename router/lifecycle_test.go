@@ -262,3 +262,39 @@ func TestPipelinedEventsAreNotSlowConsumers(t *testing.T) {
 		t.Fatalf("slow consumer drops = %v, want 0", got)
 	}
 }
+
+// TestShutdownSpreadsCloses: a shutdown closes clients with 1001 in
+// batches spread over about two seconds, not all in the same instant.
+func TestShutdownSpreadsCloses(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	h := newHarness(t, cfg)
+	const n = 200
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = h.dial()
+		clients[i].send(`{"event":"ping"}`)
+		clients[i].expect(`{"event":"pong","data":null}`)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go h.r.Shutdown(ctx)
+	var first, last time.Time
+	for _, c := range clients {
+		if code := c.closed(); code != websocket.StatusGoingAway {
+			t.Fatalf("close status = %d, want 1001", code)
+		}
+	}
+	for _, c := range clients { // when each client's reader saw its close
+		at := c.endedAt
+		if first.IsZero() || at.Before(first) {
+			first = at
+		}
+		if at.After(last) {
+			last = at
+		}
+	}
+	if spread := last.Sub(first); spread < time.Second {
+		t.Fatalf("%d closes spread over %s; want them in batches over about 2 s", n, spread)
+	}
+}
