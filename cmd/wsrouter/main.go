@@ -45,7 +45,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *check {
-		fmt.Fprintf(stdout, "%s: configuration is valid (%d services)\n", *configPath, len(cfg.Services))
+		noun := "services"
+		if len(cfg.Services) == 1 {
+			noun = "service"
+		}
+		fmt.Fprintf(stdout, "%s: configuration is valid (%d %s)\n", *configPath, len(cfg.Services), noun)
 		return 0
 	}
 	if err := serve(*configPath, cfg, stderr); err != nil {
