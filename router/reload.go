@@ -5,9 +5,10 @@ import (
 )
 
 // Reload makes cfg the configuration for new events and callbacks.
-// Existing subscriptions keep their field values; subscriptions of a
-// service that is gone end with "Service removed.", their unsubscribe
-// callbacks going through the paced close queue. WebSocket settings apply
+// Existing subscriptions keep their field values and get a renewal or
+// heartbeat the reload turned on; subscriptions of a service that is gone
+// end with "Service removed.", their unsubscribe callbacks going through
+// the paced close queue. WebSocket settings apply
 // to connections opened afterwards. Redis and listener settings are fixed
 // at start; the caller keeps them unchanged.
 func (r *Router) Reload(cfg *services.Config) error {
@@ -21,9 +22,6 @@ func (r *Router) Reload(cfg *services.Config) error {
 			removed[name] = true
 		}
 	}
-	if len(removed) == 0 {
-		return nil
-	}
 	r.mu.Lock()
 	sessions := make([]*session, 0, len(r.sessions))
 	for s := range r.sessions {
@@ -36,6 +34,8 @@ func (r *Router) Reload(cfg *services.Config) error {
 		for _, sub := range s.subs {
 			if removed[sub.service] {
 				gone = append(gone, sub)
+			} else {
+				sub.startTimers() // renewal or heartbeat turned on by this reload
 			}
 		}
 		s.subsMu.Unlock()

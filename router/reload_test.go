@@ -160,3 +160,34 @@ func TestReloadStressLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadTurnsOnHeartbeatForExistingSubscriptions: a reload that gives
+// a service a heartbeat starts it for the subscriptions it already has.
+func TestReloadTurnsOnHeartbeatForExistingSubscriptions(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	cfg := testConfig(t)
+	cfg.Services["books"] = open()
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+
+	next := cloneConfig(cfg)
+	beating := *cfg.Services["books"]
+	beating.HeartbeatPeriod = services.Duration(100 * time.Millisecond)
+	beating.OnHeartbeat = svc.url("/heartbeat")
+	next.Services["books"] = &beating
+	if err := h.r.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "heartbeats of the existing subscription", func() bool {
+		return len(svc.callsTo("/heartbeat")) >= 3
+	})
+	if err := h.r.Reload(next); err != nil { // a second reload arms nothing twice
+		t.Fatal(err)
+	}
+	if got := h.r.timers.Load(); got != 1 {
+		t.Fatalf("timers armed = %d, want 1", got)
+	}
+}

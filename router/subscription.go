@@ -77,9 +77,9 @@ type subscription struct {
 	order    *ordering.Filter
 	throttle *throttle.Throttle[*publication]
 
-	ended          bool
-	renewTimer     *time.Timer
-	heartbeatTimer *time.Timer
+	ended     bool
+	renewal   subTimer
+	heartbeat subTimer
 }
 
 func newSubscription(sess *session, name, service string, svc *services.Service, fs *fieldSet) *subscription {
@@ -221,14 +221,8 @@ func (sub *subscription) end() {
 	}
 	sub.ended = true
 	sub.held = nil
-	if sub.renewTimer != nil {
-		sub.renewTimer.Stop()
-		sub.sess.r.timers.Add(-1)
-	}
-	if sub.heartbeatTimer != nil {
-		sub.heartbeatTimer.Stop()
-		sub.sess.r.timers.Add(-1)
-	}
+	sub.stopTimer(&sub.renewal)
+	sub.stopTimer(&sub.heartbeat)
 	th := sub.throttle
 	sub.mu.Unlock()
 	if th != nil {

@@ -11,15 +11,24 @@ import (
 	"github.com/wsrouter/wsrouter/services"
 )
 
-// startTimers arms renewal and heartbeat for a new subscription. Both are
-// runtime timers: nothing waits for them in a goroutine.
+// subTimer is one of a subscription's runtime timers: nothing waits for it
+// in a goroutine. armed is true while it waits to fire; both fields are
+// guarded by the subscription's mu.
+type subTimer struct {
+	t     *time.Timer
+	armed bool
+}
+
+// startTimers arms renewal and heartbeat as the service is configured now,
+// those not already waiting: for a new subscription, and after a reload
+// that turned either on for its service.
 func (sub *subscription) startTimers() {
 	svc := sub.currentService()
 	if d, ok := renewalDelay(svc); ok {
-		sub.arm(&sub.renewTimer, d, sub.renew)
+		sub.arm(&sub.renewal, d, sub.renew, true)
 	}
 	if svc.HeartbeatPeriod > 0 && svc.OnHeartbeat != "" {
-		sub.arm(&sub.heartbeatTimer, randomPart(svc.HeartbeatPeriod.Std()), sub.heartbeat)
+		sub.arm(&sub.heartbeat, randomPart(svc.HeartbeatPeriod.Std()), sub.beat, true)
 	}
 }
 
@@ -40,24 +49,43 @@ func randomPart(d time.Duration) time.Duration {
 	return rand.N(d)
 }
 
-// arm sets *t to fire f after d, unless the subscription has ended.
-func (sub *subscription) arm(t **time.Timer, d time.Duration, f func()) {
+// arm sets st to fire f after d, unless the subscription has ended (or,
+// with onlyIdle, st is already waiting).
+func (sub *subscription) arm(st *subTimer, d time.Duration, f func(), onlyIdle bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	if sub.ended {
+	if sub.ended || (onlyIdle && st.armed) {
 		return
 	}
-	if *t == nil {
-		*t = time.AfterFunc(d, f)
+	st.armed = true
+	if st.t == nil {
+		st.t = time.AfterFunc(d, f)
 		sub.sess.r.timers.Add(1)
 		return
 	}
-	(*t).Reset(d)
+	st.t.Reset(d)
+}
+
+// fired marks st as no longer waiting; its callback calls it first.
+func (sub *subscription) fired(st *subTimer) {
+	sub.mu.Lock()
+	st.armed = false
+	sub.mu.Unlock()
+}
+
+// stopTimer stops st for good; sub.mu is held.
+func (sub *subscription) stopTimer(st *subTimer) {
+	if st.t != nil {
+		st.t.Stop()
+		st.armed = false
+		sub.sess.r.timers.Add(-1)
+	}
 }
 
 // renew asks the authorizer again; the answer is applied on the session's
 // processor, in order with client events.
 func (sub *subscription) renew() {
+	sub.fired(&sub.renewal)
 	s := sub.sess
 	if !s.enter() {
 		return
@@ -98,13 +126,14 @@ func (s *session) applyRenewal(sub *subscription, ans *callbacks.Answer) {
 		}
 	}
 	if d, ok := renewalDelay(svc); ok {
-		sub.arm(&sub.renewTimer, d, sub.renew)
+		sub.arm(&sub.renewal, d, sub.renew, false)
 	}
 }
 
-// heartbeat calls on_heartbeat and re-arms itself with the period then
+// beat calls on_heartbeat and re-arms itself with the period then
 // configured; failures are logged and counted only.
-func (sub *subscription) heartbeat() {
+func (sub *subscription) beat() {
+	sub.fired(&sub.heartbeat)
 	s := sub.sess
 	if !s.enter() {
 		return
@@ -119,5 +148,5 @@ func (sub *subscription) heartbeat() {
 		s.r.metrics.HeartbeatFailures.Inc()
 		s.logger().Warn("heartbeat failed", "subscription", sub.name, "error", ans.Error)
 	}
-	sub.arm(&sub.heartbeatTimer, svc.HeartbeatPeriod.Std(), sub.heartbeat)
+	sub.arm(&sub.heartbeat, svc.HeartbeatPeriod.Std(), sub.beat, false)
 }
