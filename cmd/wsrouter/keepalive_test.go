@@ -19,7 +19,7 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 	rs := testredis.Start(t)
 	svc := newService(t)
 	cfg := baseConfig(t, rs.URL())
-	cfg["websocket"] = map[string]any{"ping_interval": "200ms", "ping_timeout": "300ms"}
+	cfg["websocket"] = map[string]any{"ping_interval": "200ms", "ping_timeout": "1s"} // a busy CI machine must not miss a pong
 	cfg.services()["books"] = callbacksAt(svc, "on_unsubscribe")
 	p := startRouter(t, cfg)
 

@@ -20,7 +20,7 @@ func TestDeliveryProbe(t *testing.T) {
 	rs := testredis.Start(t)
 	proxy := newStallProxy(t, rs.Addr)
 	cfg := baseConfig(t, "redis://"+proxy.addr()+"/0")
-	cfg["redis"] = map[string]any{"url": "redis://" + proxy.addr() + "/0", "ping_interval": "200ms", "ping_timeout": "500ms"}
+	cfg["redis"] = map[string]any{"url": "redis://" + proxy.addr() + "/0", "ping_interval": "200ms", "ping_timeout": "1s"}
 	cfg.services()["books"] = map[string]any{"require_authentication": false}
 	p := startRouter(t, cfg)
 	c := dial(t, p.url())
