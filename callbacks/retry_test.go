@@ -3,6 +3,7 @@ package callbacks
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -100,8 +101,10 @@ func TestCallContextEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			arrived := make(chan struct{}, 10)
+			var requests atomic.Int32 // counted before arrived is signalled
 			s := &script{replies: []reply{tt.reply}}
 			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
 				arrived <- struct{}{}
 				s.ServeHTTP(w, r)
 			}))
@@ -125,7 +128,7 @@ func TestCallContextEnds(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("Call did not return after its context was canceled")
 			}
-			if n := s.requests(); n != 1 {
+			if n := requests.Load(); n != 1 {
 				t.Errorf("requests = %d, want 1", n)
 			}
 		})
