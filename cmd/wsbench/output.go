@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/wsrouter/wsrouter/internal/procstat"
 )
 
 // result is one run's outcome, written as one JSON line.
@@ -61,7 +63,7 @@ func (r *result) setServerCost(s *serverProbe, clients int, delivered int64) {
 	rss := (float64(s.rssAfter) - float64(s.rssBefore)) / float64(clients)
 	r.RSSPerConnKiB = &rss
 	if delivered > 0 {
-		cpu := float64(s.cpuAfter-s.cpuBefore) / clockTicksPerSecond / float64(delivered) * 1e6
+		cpu := float64(s.cpuAfter-s.cpuBefore) / procstat.ClockTicksPerSecond / float64(delivered) * 1e6
 		r.CPUSecondsPerMillion = &cpu
 	}
 }

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
+
+	"github.com/wsrouter/wsrouter/internal/procstat"
 )
 
 // probe reads the router's resources: goroutines from its /metrics
@@ -75,29 +76,9 @@ func (p *probe) rss() (uint64, error) {
 	if p.pid == 0 {
 		return 0, nil
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
+	v, err := procstat.RSS(p.pid)
 	if err != nil {
-		return 0, fmt.Errorf("wssoak: router pid %d: %w", p.pid, err)
+		return 0, fmt.Errorf("wssoak: router: %w", err)
 	}
-	return parseVmRSS(b)
-}
-
-// parseVmRSS returns the VmRSS line of /proc/PID/status in KiB.
-func parseVmRSS(status []byte) (uint64, error) {
-	for line := range bytes.Lines(status) {
-		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
-		if !ok {
-			continue
-		}
-		f := bytes.Fields(rest)
-		if len(f) != 2 || string(f[1]) != "kB" {
-			return 0, fmt.Errorf("wssoak: malformed VmRSS line %q", bytes.TrimSpace(line))
-		}
-		v, err := strconv.ParseUint(string(f[0]), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("wssoak: malformed VmRSS line: %w", err)
-		}
-		return v, nil
-	}
-	return 0, errors.New("wssoak: no VmRSS line in status")
+	return v, nil
 }

@@ -27,27 +27,3 @@ func TestParseGoroutines(t *testing.T) {
 		})
 	}
 }
-
-func TestParseVmRSS(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		status  string
-		want    uint64
-		wantErr bool
-	}{
-		{name: "real layout", status: "Name:\twsrouter\nVmPeak:\t 1000 kB\nVmRSS:\t   16284 kB\nThreads:\t8\n", want: 16284},
-		{name: "missing", status: "Name:\twsrouter\n", wantErr: true},
-		{name: "other unit", status: "VmRSS:\t16 MB\n", wantErr: true},
-		{name: "not a number", status: "VmRSS:\tx kB\n", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := parseVmRSS([]byte(tt.status))
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Errorf("parseVmRSS = %d, %v; want %d, error %v", got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}

@@ -1,4 +1,4 @@
-package main
+package procstat
 
 import (
 	"os"
@@ -31,7 +31,7 @@ func TestParseStatCPU(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			u, s, err := parseStatCPU(b)
+			u, s, err := ParseStatCPU(b)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
 			}
@@ -58,17 +58,29 @@ func TestParseVmRSS(t *testing.T) {
 		{name: "minimal", status: "Name:\tx\nVmRSS:\t  12 kB\n", want: 12},
 		{name: "missing", status: "Name:\tx\nVmSize:\t 12 kB\n", wantErr: true},
 		{name: "wrong unit", status: "VmRSS:\t12 MB\n", wantErr: true},
+		{name: "not a number", status: "VmRSS:\tx kB\n", wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parseVmRSS([]byte(tc.status))
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
-			}
-			if got != tc.want {
-				t.Errorf("parseVmRSS = %d, want %d", got, tc.want)
+			got, err := ParseVmRSS([]byte(tc.status))
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("ParseVmRSS = %d, %v; want %d, error %v", got, err, tc.want, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestOwnProcess reads this test's own process, which is always there.
+func TestOwnProcess(t *testing.T) {
+	t.Parallel()
+	if rss, err := RSS(os.Getpid()); err != nil || rss == 0 {
+		t.Errorf("RSS = %d, %v", rss, err)
+	}
+	if _, err := CPUTicks(os.Getpid()); err != nil {
+		t.Errorf("CPUTicks: %v", err)
+	}
+	if _, err := RSS(-1); err == nil {
+		t.Error("RSS of pid -1 succeeded")
 	}
 }
