@@ -257,6 +257,7 @@ type service struct {
 	mu       sync.Mutex
 	calls    []callRecord
 	handlers map[string]func(body map[string]any) (int, string)
+	headers  map[string]string // set on every answer
 }
 
 type callRecord struct {
@@ -274,6 +275,9 @@ func newService(t testing.TB) *service {
 		s.mu.Lock()
 		s.calls = append(s.calls, callRecord{path: r.URL.Path, body: body, raw: string(raw)})
 		h := s.handlers[r.URL.Path]
+		for k, v := range s.headers {
+			w.Header().Set(k, v)
+		}
 		s.mu.Unlock()
 		status, resp := 200, `{"status":"ok"}`
 		if h != nil {
@@ -294,6 +298,16 @@ func (s *service) on(path string, h func(body map[string]any) (int, string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.handlers[path] = h
+}
+
+// setHeader adds a header to every answer.
+func (s *service) setHeader(key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.headers == nil {
+		s.headers = map[string]string{}
+	}
+	s.headers[key] = value
 }
 
 // answer sets a fixed answer for path.

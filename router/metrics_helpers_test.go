@@ -1,7 +1,6 @@
 package router
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,11 +14,4 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
-}
-
-func withHeader(next http.Handler, key, value string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(key, value)
-		next.ServeHTTP(w, r)
-	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,10 +196,11 @@ func TestSubscribeCallbackErrors(t *testing.T) {
 func TestRetryAfter429Header(t *testing.T) {
 	t.Parallel()
 	svc := newService(t)
-	first := true
+	svc.setHeader("X-Reset", "0.3")
+	var first atomic.Bool
+	first.Store(true)
 	svc.on("/authorize", func(map[string]any) (int, string) {
-		if first {
-			first = false
+		if first.CompareAndSwap(true, false) {
 			return 429, `{}`
 		}
 		return 200, `{"status":"ok"}`
@@ -207,10 +209,7 @@ func TestRetryAfter429Header(t *testing.T) {
 	cfg.HTTP.Wait = services.Duration(5 * time.Second) // a 429 must wait for the header, not this
 	cfg.HTTP.RateLimitResetHeaders = []string{"X-Reset"}
 	cfg.Services["books"] = &services.Service{RequireAuthentication: new(bool), Authorizer: svc.url("/authorize")}
-	// The fake service cannot set headers per answer, so wrap it.
 	h := newHarness(t, cfg)
-	_ = h
-	svc.srv.Config.Handler = withHeader(svc.srv.Config.Handler, "X-Reset", "0.3")
 	c := h.dial()
 	start := time.Now()
 	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
