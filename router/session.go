@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -112,7 +111,6 @@ func (s *session) logReadEnd(err error) {
 		s.logger().Info("client frame over max_message_bytes; closed", "code", int(status))
 	case status != -1:
 		s.logger().Debug("client closed", "code", int(status))
-	case errors.Is(err, context.Canceled):
 	default:
 		s.logger().Debug("connection ended", "err", err)
 	}
