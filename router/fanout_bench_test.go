@@ -42,7 +42,7 @@ func newBenchFanout(b *testing.B, svc *services.Service, n int, extra func(i int
 	bf := &benchFanout{h: h, key: ch.key}
 	for i := range n {
 		s := &session{id: strconv.Itoa(i), r: r, ctx: context.Background(), subs: map[string]*subscription{}}
-		s.out = newOutbox(1<<30, func([]byte) error { return nil }, func() { b.Error("outbox overflow") }, func(error) {})
+		s.out = newOutbox(1<<30, 1<<62, func([]byte) error { return nil }, func() { b.Error("outbox overflow") }, func(error) {})
 		var fs fieldSet
 		if extra != nil {
 			fs.extra = extra(i)

@@ -131,7 +131,7 @@ func fuzzSubscription(t *testing.T) (*subscription, func() [][]byte) {
 	var mu sync.Mutex
 	var sent [][]byte
 	s := &session{r: r}
-	s.out = newOutbox(16, func(b []byte) error {
+	s.out = newOutbox(16, 1<<30, func(b []byte) error {
 		mu.Lock()
 		defer mu.Unlock()
 		sent = append(sent, b)

@@ -8,20 +8,25 @@ import (
 
 // outbox is a session's bounded send queue with a writer that runs only
 // while there is something to send: an idle connection costs no goroutine.
-// Deliveries are put on the queue with push, which never blocks: when the
-// queue is full, the overflow callback runs once (the client is too slow)
-// and the outbox refuses everything after that. Replies to the client's own
-// events use pushWait, which waits for room instead: a client that sends
-// events faster than it reads the replies is slowed down, not dropped.
+// The queue is bounded twice: in frames and in bytes, whichever is reached
+// first. Deliveries are put on the queue with push, which never blocks:
+// when the queue is full, the overflow callback runs once (the client is
+// too slow) and the outbox refuses everything after that. Replies to the
+// client's own events use pushWait, which waits for room instead: a client
+// that sends events faster than it reads the replies is slowed down, not
+// dropped. A single frame larger than the byte bound is taken when nothing
+// else is queued, so one large publication does not close every client.
 type outbox struct {
-	mu      sync.Mutex
-	room    sync.Cond // signalled when the writer has written a batch, or on close
-	queue   [][]byte
-	spare   [][]byte
-	pending atomic.Int64 // queued plus taken by the writer and not yet written
-	limit   int
-	writing bool
-	closed  bool
+	mu           sync.Mutex
+	room         sync.Cond // signalled when the writer has written a batch, or on close
+	queue        [][]byte
+	spare        [][]byte
+	pending      atomic.Int64 // frames queued plus taken by the writer and not yet written
+	pendingBytes atomic.Int64 // the bytes of those frames
+	limit        int
+	limitBytes   int64
+	writing      bool
+	closed       bool
 
 	write    func([]byte) error // writes one frame to the socket
 	batch    batcher            // holds a batch's frames back for one write; may be nil
@@ -37,8 +42,8 @@ type batcher interface {
 	flush() error
 }
 
-func newOutbox(limit int, write func([]byte) error, overflow func(), failed func(error)) *outbox {
-	o := &outbox{limit: limit, write: write, overflow: overflow, failed: failed}
+func newOutbox(limit int, limitBytes int64, write func([]byte) error, overflow func(), failed func(error)) *outbox {
+	o := &outbox{limit: limit, limitBytes: limitBytes, write: write, overflow: overflow, failed: failed}
 	o.room.L = &o.mu
 	o.run = o.writeAll
 	return o
@@ -51,7 +56,7 @@ func (o *outbox) push(frame []byte) bool {
 		o.mu.Unlock()
 		return false
 	}
-	if o.pending.Load() >= int64(o.limit) {
+	if o.full(len(frame)) {
 		o.closed = true
 		o.queue = nil
 		o.room.Broadcast()
@@ -69,7 +74,7 @@ func (o *outbox) push(frame []byte) bool {
 func (o *outbox) pushWait(frame []byte) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for !o.closed && o.pending.Load() >= int64(o.limit) {
+	for !o.closed && o.full(len(frame)) {
 		o.room.Wait()
 	}
 	if o.closed {
@@ -79,10 +84,17 @@ func (o *outbox) pushWait(frame []byte) bool {
 	return true
 }
 
+// full reports whether a frame of n bytes finds no room.
+func (o *outbox) full(n int) bool {
+	frames := o.pending.Load()
+	return frames >= int64(o.limit) || (frames > 0 && o.pendingBytes.Load()+int64(n) > o.limitBytes)
+}
+
 // enqueueLocked appends frame and starts the writer when idle; o.mu is held.
 func (o *outbox) enqueueLocked(frame []byte) {
 	o.queue = append(o.queue, frame)
 	o.pending.Add(1)
+	o.pendingBytes.Add(int64(len(frame)))
 	if !o.writing {
 		o.writing = true
 		o.wg.Add(1)
@@ -130,14 +142,14 @@ func (o *outbox) writeAll() {
 }
 
 // writeBatch writes frames; with a batcher, all of them in one system call.
-// Each frame leaves the count of pending ones as soon as it is written.
+// Each frame leaves the pending counts as soon as it is written.
 func (o *outbox) writeBatch(frames [][]byte) error {
 	if o.batch == nil {
 		for _, f := range frames {
 			if err := o.write(f); err != nil {
 				return err
 			}
-			o.pending.Add(-1)
+			o.written(f)
 		}
 		return nil
 	}
@@ -147,9 +159,15 @@ func (o *outbox) writeBatch(frames [][]byte) error {
 			_ = o.batch.flush() // what was held may include a close frame
 			return err
 		}
-		o.pending.Add(-1)
+		o.written(f)
 	}
 	return o.batch.flush()
+}
+
+// written takes a frame the writer has written out of the pending counts.
+func (o *outbox) written(f []byte) {
+	o.pending.Add(-1)
+	o.pendingBytes.Add(-int64(len(f)))
 }
 
 // close refuses further frames and drops what is queued. It does not wait

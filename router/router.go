@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -211,7 +212,8 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	sw := smallBuffers(w)
+	ws := cfg.WebSocket
+	sw := smallBuffers(w, ws.WriteTimeout.Std())
 	conn, err := websocket.Accept(sw, req, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // origins are checked above
 		CompressionMode:    websocket.CompressionDisabled,
@@ -222,7 +224,6 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	id := newSessionID()
 	ctx, cancel := context.WithCancel(callbacks.WithLogAttrs(context.Background(), "session", id))
-	ws := cfg.WebSocket
 	s := &session{
 		id:      id,
 		r:       r,
@@ -234,9 +235,11 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		stamps:  ws.DeliveryTimestamps,
 		subs:    map[string]*subscription{},
 	}
-	s.out = newOutbox(ws.SendQueue, s.writeFrame, s.slowConsumer, s.writeFailed)
+	s.out = newOutbox(ws.SendQueue, ws.SendQueueBytes, s.writeFrame, s.slowConsumer, s.writeFailed)
 	if c := coalescerOf(sw); c != nil {
-		s.out.batch = c
+		s.out.batch = c // the socket's writes have the deadline
+	} else {
+		s.writeTimeout = ws.WriteTimeout.Std()
 	}
 	if !r.addSession(s) {
 		conn.Close(websocket.StatusGoingAway, "shutting down")
@@ -249,12 +252,29 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	go s.serve()
 }
 
+// writeFrame writes one frame to the socket. Over a hijacked connection
+// the coalescer puts write_timeout on every socket write; otherwise the
+// write gets a context with that timeout, which closes the socket when it
+// runs out.
 func (s *session) writeFrame(frame []byte) error {
-	return s.conn.Write(context.Background(), websocket.MessageText, frame)
+	if s.writeTimeout <= 0 {
+		return s.conn.Write(context.Background(), websocket.MessageText, frame)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
+	defer cancel()
+	return s.conn.Write(ctx, websocket.MessageText, frame)
 }
 
+// writeFailed is the outbox's callback for a failed write. A write that
+// ran out of write_timeout is a slow consumer: counted, and the socket is
+// dropped without a close handshake.
 func (s *session) writeFailed(err error) {
-	s.logger().Debug("write failed; dropping connection", "err", err)
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		s.r.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
+		s.logger().Warn("write timed out; dropping slow consumer", "write_timeout", s.r.cfg.Load().WebSocket.WriteTimeout)
+	} else {
+		s.logger().Debug("write failed; dropping connection", "err", err)
+	}
 	s.drop()
 }
 

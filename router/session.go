@@ -31,6 +31,9 @@ type session struct {
 	limit   *rate.Limiter
 	maxSubs int  // websocket.max_subscriptions when the connection opened
 	stamps  bool // websocket.delivery_timestamps when the connection opened
+	// writeTimeout is websocket.write_timeout for writeFrame to apply; zero
+	// when the coalescer puts it on the socket's writes instead.
+	writeTimeout time.Duration
 
 	// Event queue, drained by a processor goroutine that runs only while
 	// there are events.
@@ -199,7 +202,7 @@ func (s *session) drop() {
 // slowConsumer is the outbox's overflow callback.
 func (s *session) slowConsumer() {
 	s.r.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
-	s.logger().Warn("send queue full; closing slow consumer", "send_queue", s.out.limit)
+	s.logger().Warn("send queue full; closing slow consumer", "send_queue", s.out.limit, "send_queue_bytes", s.out.limitBytes)
 	s.closeWith(websocket.StatusPolicyViolation, "slow consumer")
 }
 

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Buffer sizes for a hijacked connection. net/http hands over 4 KiB for
@@ -23,17 +24,19 @@ const (
 )
 
 // smallBuffers wraps w so that hijacking it yields small bufio buffers, with
-// a coalescer (see coalescerOf) under the write buffer.
-func smallBuffers(w http.ResponseWriter) http.ResponseWriter {
+// a coalescer (see coalescerOf) under the write buffer whose socket writes
+// have writeTimeout as their deadline.
+func smallBuffers(w http.ResponseWriter, writeTimeout time.Duration) http.ResponseWriter {
 	if _, ok := w.(http.Hijacker); !ok {
 		return w
 	}
-	return &smallBufferWriter{ResponseWriter: w}
+	return &smallBufferWriter{ResponseWriter: w, timeout: writeTimeout}
 }
 
 type smallBufferWriter struct {
 	http.ResponseWriter
-	out *coalescer // set by Hijack
+	timeout time.Duration
+	out     *coalescer // set by Hijack
 }
 
 // coalescerOf returns the write side of a connection hijacked through w,
@@ -71,7 +74,7 @@ func (w *smallBufferWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// net/http keeps pointers to the buffers it handed over for as long as
 	// the handler runs; they are ours now, so drop their memory.
 	*brw.Reader, *brw.Writer = bufio.Reader{}, bufio.Writer{}
-	w.out = &coalescer{conn: conn}
+	w.out = &coalescer{conn: conn, timeout: w.timeout}
 	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.out, writeBufferSize)), nil
 }
 
@@ -129,11 +132,25 @@ var heldPool = sync.Pool{New: func() any { b := make([]byte, 0, maxHeld); return
 // Its lock is held across socket writes: it orders the bytes of the
 // connection's own writers (the outbox's writer, the library's control
 // frames), which the library already serialises; the fan-out never takes it.
+//
+// Every socket write it makes has a deadline of timeout (none when zero):
+// a client whose socket takes no bytes for that long fails the write.
 type coalescer struct {
-	conn net.Conn
-	mu   sync.Mutex
-	hold bool
-	buf  *[]byte // held bytes; nil while nothing is held
+	conn    net.Conn
+	timeout time.Duration
+	mu      sync.Mutex
+	hold    bool
+	buf     *[]byte // held bytes; nil while nothing is held
+}
+
+// writeConn writes p to the socket within the write timeout; c.mu is held.
+func (c *coalescer) writeConn(p []byte) (int, error) {
+	if c.timeout > 0 {
+		if err := c.conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+			return 0, err
+		}
+	}
+	return c.conn.Write(p)
 }
 
 // Write sends p, or holds it back while a batch is being written.
@@ -156,7 +173,7 @@ func (c *coalescer) Write(p []byte) (int, error) {
 	if err := c.writeHeld(); err != nil {
 		return 0, err
 	}
-	return c.conn.Write(p)
+	return c.writeConn(p)
 }
 
 // holdBack makes Write hold frames back until flush.
@@ -183,7 +200,7 @@ func (c *coalescer) writeHeld() error {
 	c.buf = nil
 	var err error
 	if len(*b) > 0 {
-		_, err = c.conn.Write(*b)
+		_, err = c.writeConn(*b)
 	}
 	*b = (*b)[:0]
 	heldPool.Put(b)

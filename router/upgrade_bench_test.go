@@ -132,7 +132,7 @@ func TestOutboxBatches(t *testing.T) {
 				}
 				return nil
 			}
-			o := newOutbox(10, write, func() { t.Error("overflow") }, func(error) { failed++ })
+			o := newOutbox(10, 1<<20, write, func() { t.Error("overflow") }, func(error) { failed++ })
 			o.batch = eb
 			o.push([]byte("1"))
 			<-started
@@ -170,14 +170,14 @@ func benchSocketWrite(b *testing.B, coalesce bool, batch int) {
 	got := make(chan int, 1024)
 	srvConn := make(chan *outbox, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := smallBuffers(w)
+		sw := smallBuffers(w, 0)
 		c, err := websocket.Accept(sw, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 		if err != nil {
 			b.Error(err)
 			return
 		}
 		write := func(f []byte) error { return c.Write(context.Background(), websocket.MessageText, f) }
-		o := newOutbox(1<<20, write, func() {}, func(error) {})
+		o := newOutbox(1<<20, 1<<30, write, func() {}, func(error) {})
 		if cw := coalescerOf(sw); coalesce && cw != nil {
 			o.batch = cw
 		}

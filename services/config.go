@@ -67,6 +67,13 @@ type WebSocket struct {
 	// SendQueue is the number of queued outbound messages before a slow
 	// client is dropped. Default 1024.
 	SendQueue int `yaml:"send_queue"`
+	// SendQueueBytes is the number of queued outbound bytes before a slow
+	// client is dropped, whichever of it and SendQueue comes first; it
+	// also bounds the replies to a client's own events. Default 8388608.
+	SendQueueBytes int64 `yaml:"send_queue_bytes"`
+	// WriteTimeout drops a client whose socket does not take a write
+	// within it (a slow consumer). Default 10s.
+	WriteTimeout Duration `yaml:"write_timeout"`
 	// MaxSubscriptions is the subscription limit per connection. Default 1000.
 	MaxSubscriptions int `yaml:"max_subscriptions"`
 	// EventsPerSecond is the client event rate (token bucket). Default 100.
@@ -235,6 +242,8 @@ func Default() *Config {
 			PingTimeout:      Duration(15 * time.Second),
 			MaxMessageBytes:  65536,
 			SendQueue:        1024,
+			SendQueueBytes:   8 << 20,
+			WriteTimeout:     Duration(10 * time.Second),
 			MaxSubscriptions: 1000,
 			EventsPerSecond:  100,
 			EventsBurst:      200,

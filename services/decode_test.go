@@ -87,6 +87,8 @@ func TestDefaultValues(t *testing.T) {
 		{"ping_timeout", c.WebSocket.PingTimeout.Std(), 15 * time.Second},
 		{"max_message_bytes", c.WebSocket.MaxMessageBytes, int64(65536)},
 		{"send_queue", c.WebSocket.SendQueue, 1024},
+		{"send_queue_bytes", c.WebSocket.SendQueueBytes, int64(8388608)},
+		{"write_timeout", c.WebSocket.WriteTimeout.Std(), 10 * time.Second},
 		{"max_subscriptions", c.WebSocket.MaxSubscriptions, 1000},
 		{"events_per_second", c.WebSocket.EventsPerSecond, 100.0},
 		{"events_burst", c.WebSocket.EventsBurst, 200},

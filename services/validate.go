@@ -147,6 +147,8 @@ func (v *validator) websocket(w WebSocket) {
 	}
 	v.atLeastOne("websocket.max_message_bytes", w.MaxMessageBytes)
 	v.atLeastOne("websocket.send_queue", int64(w.SendQueue))
+	v.atLeastOne("websocket.send_queue_bytes", w.SendQueueBytes)
+	v.positive("websocket.write_timeout", w.WriteTimeout)
 	v.atLeastOne("websocket.max_subscriptions", int64(w.MaxSubscriptions))
 	v.positiveRate("websocket.events_per_second", w.EventsPerSecond)
 	v.atLeastOne("websocket.events_burst", int64(w.EventsBurst))

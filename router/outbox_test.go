@@ -1,0 +1,110 @@
+package router
+
+import (
+	"errors"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestOutboxByteBound: the queue refuses a delivery once its bytes would
+// pass the byte bound, whatever the frame count, and takes a single frame
+// larger than the bound when nothing else is queued.
+func TestOutboxByteBound(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name         string
+		limitBytes   int64
+		frames       []string // pushed while the first write is blocked
+		wantOverflow bool
+	}{
+		{"within the bound", 10, []string{"aaaa", "bbbb", "cc"}, false},
+		{"one byte over", 10, []string{"aaaa", "bbbb", "ccc"}, true},
+		{"one frame over the bound alone", 3, []string{"aaaaaaaa"}, false},
+		{"a frame over the bound behind another", 3, []string{"a", "bbbbbbbb"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			overflowed := false
+			o := newOutbox(1000, tc.limitBytes, func([]byte) error { <-release; return nil },
+				func() { overflowed = true }, func(error) {})
+			for _, f := range tc.frames {
+				o.push([]byte(f))
+			}
+			close(release)
+			o.close()
+			o.wait()
+			if overflowed != tc.wantOverflow {
+				t.Errorf("overflow = %v, want %v", overflowed, tc.wantOverflow)
+			}
+		})
+	}
+}
+
+// TestOutboxReplyWaitsForBytes: a reply that does not fit in the byte
+// bound waits until the writer has made room, and is then sent.
+func TestOutboxReplyWaitsForBytes(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	written := make(chan string, 4)
+	o := newOutbox(1000, 8, func(f []byte) error {
+		if string(f) == "first" {
+			<-release
+		}
+		written <- string(f)
+		return nil
+	}, func() { t.Error("overflow") }, func(error) {})
+	if !o.push([]byte("first")) {
+		t.Fatal("first refused")
+	}
+	if !o.full(len("reply")) { // 5+5 > 8 while first is being written
+		t.Fatal("queue has room for the reply while first holds its bytes")
+	}
+	queued := make(chan bool)
+	go func() { queued <- o.pushWait([]byte("reply")) }()
+	close(release)
+	if !<-queued {
+		t.Fatal("reply refused")
+	}
+	for _, want := range []string{"first", "reply"} {
+		if got := <-written; got != want {
+			t.Fatalf("wrote %q, want %q", got, want)
+		}
+	}
+	o.close()
+	o.wait()
+}
+
+// TestCoalescerWriteDeadline: a socket write that the peer does not take
+// within the timeout fails with a deadline error, held bytes included.
+func TestCoalescerWriteDeadline(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		write func(c *coalescer) error
+	}{
+		{"direct write", func(c *coalescer) error { _, err := c.Write([]byte("frame")); return err }},
+		{"flush of held bytes", func(c *coalescer) error {
+			c.holdBack()
+			if _, err := c.Write([]byte("frame")); err != nil {
+				return err
+			}
+			return c.flush()
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			server, client := net.Pipe() // nobody reads client: writes block
+			defer client.Close()
+			defer server.Close()
+			err := tc.write(&coalescer{conn: server, timeout: 20 * time.Millisecond})
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("write returned %v, want a deadline error", err)
+			}
+		})
+	}
+}
