@@ -7,14 +7,24 @@ package embedredis
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 )
 
+// expiryTick is how often key TTLs are brought up to date. The in-process
+// server does not age keys by itself, so without it history keys with a
+// ttl would never expire.
+const expiryTick = 100 * time.Millisecond
+
 // Server is a running embedded Redis.
 type Server struct {
-	mr *miniredis.Miniredis
+	mr   *miniredis.Miniredis
+	stop chan struct{}
+	done sync.WaitGroup
+	once sync.Once
 }
 
 // Start listens on addr (host:port) and serves the Redis protocol there.
@@ -28,7 +38,27 @@ func Start(addr string) (*Server, error) {
 		}
 		return nil, fmt.Errorf("embedredis: listen on %s: %w", addr, err)
 	}
-	return &Server{mr: mr}, nil
+	s := &Server{mr: mr, stop: make(chan struct{})}
+	s.done.Add(1)
+	go s.age()
+	return s, nil
+}
+
+// age advances the server's key TTLs with the wall clock until Close.
+func (s *Server) age() {
+	defer s.done.Done()
+	t := time.NewTicker(expiryTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			s.mr.FastForward(now.Sub(last))
+			last = now
+		}
+	}
 }
 
 // Addr returns the host:port the server listens on.
@@ -37,5 +67,12 @@ func (s *Server) Addr() string { return s.mr.Addr() }
 // URL returns a redis:// URL for clients of this server.
 func (s *Server) URL() string { return "redis://" + s.mr.Addr() + "/0" }
 
-// Close stops the server and drops its connections.
-func (s *Server) Close() { s.mr.Close() }
+// Close stops the server and drops its connections. It is safe to call
+// more than once.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.stop)
+		s.done.Wait()
+		s.mr.Close()
+	})
+}

@@ -55,3 +55,32 @@ func TestStartAddressTaken(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysExpireWithTheClock(t *testing.T) {
+	t.Parallel()
+	s, err := Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	defer c.Close()
+	if err := c.Set(ctx, "k", "v", 200*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := c.Exists(ctx, "k").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatal("a key with a 200ms ttl still exists after 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
