@@ -211,6 +211,28 @@ type Service struct {
 	HeartbeatPeriod Duration `yaml:"heartbeat_period"`
 	// OnHeartbeat is called every HeartbeatPeriod.
 	OnHeartbeat string `yaml:"on_heartbeat"`
+	// History keeps each subscription name's newest messages in Redis so
+	// that clients can recover what they missed. Nil (the default) keeps
+	// none.
+	History *History `yaml:"history"`
+}
+
+// History is a service's message history (SPEC section 9).
+type History struct {
+	// Size is how many of a subscription name's newest messages are kept,
+	// 1 to MaxHistorySize. Default 100.
+	Size int `yaml:"size"`
+	// TTL is how long a name's history is kept after its last message.
+	// Default 10m.
+	TTL Duration `yaml:"ttl"`
+}
+
+// MaxHistorySize is the largest history.size.
+const MaxHistorySize = 100000
+
+// defaultHistory returns the history defaults, which `history: {}` gets.
+func defaultHistory() History {
+	return History{Size: 100, TTL: Duration(10 * time.Minute)}
 }
 
 // RequiresAuthentication reports whether subscribing needs an authenticated

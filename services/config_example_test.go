@@ -32,7 +32,8 @@ func TestConfigExampleIsValid(t *testing.T) {
 	if books.Authorizer != "http://127.0.0.1:8080/ws/books/authorize/" ||
 		books.AuthorizationRenewalPeriod.Std() != 300*time.Second ||
 		books.AuthorizationRenewalJitter.Std() != 30*time.Second ||
-		books.HeartbeatPeriod != 0 || books.OnHeartbeat != "" {
+		books.HeartbeatPeriod != 0 || books.OnHeartbeat != "" ||
+		books.History == nil || books.History.Size != 100 || books.History.TTL.Std() != 10*time.Minute {
 		t.Errorf("books = %+v", books)
 	}
 	if len(c.Services) != 1 {
@@ -59,6 +60,7 @@ func TestConfigExampleNamesEveryKey(t *testing.T) {
 		"authorizer:", "authorizer_fields:", "authorization_renewal_period:", "authorization_renewal_jitter:",
 		"extra_fields:", "filter_fields:", "before_subscribe:", "on_subscribe:", "on_message:",
 		"before_unsubscribe:", "on_unsubscribe:", "on_authorization_change:", "# heartbeat_period:", "# on_heartbeat:",
+		"history:", "size:", "ttl:",
 	} {
 		if !strings.Contains(text, key) {
 			t.Errorf("%s does not show %q", exampleFile, key)

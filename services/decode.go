@@ -196,8 +196,11 @@ func (d *decoder) decode(path string, n *yaml.Node, v reflect.Value) {
 		d.structure(path, n, v)
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
-		if p.Type() == reflect.TypeFor[*Redis]() {
+		switch p.Type() {
+		case reflect.TypeFor[*Redis]():
 			p.Elem().Set(reflect.ValueOf(defaultRedis("")))
+		case reflect.TypeFor[*History]():
+			p.Elem().Set(reflect.ValueOf(defaultHistory()))
 		}
 		d.decode(path, n, p.Elem())
 		if !d.failed[path] {

@@ -195,6 +195,16 @@ func TestExplicitZeroVersusAbsent(t *testing.T) {
 		{"require_authentication false", "services: {s: {require_authentication: false}}", func(c *Config) bool {
 			return !c.Services["s"].RequiresAuthentication()
 		}},
+		{"history absent", "services: {s: {}}", func(c *Config) bool { return c.Services["s"].History == nil }},
+		{"history null", "services: {s: {history: ~}}", func(c *Config) bool { return c.Services["s"].History == nil }},
+		{"history defaults", "services: {s: {history: {}}}", func(c *Config) bool {
+			h := c.Services["s"].History
+			return h != nil && h.Size == 100 && h.TTL.Std() == 10*time.Minute
+		}},
+		{"history set", "services: {s: {history: {size: 5, ttl: 0.5}}}", func(c *Config) bool {
+			h := c.Services["s"].History
+			return h != nil && h.Size == 5 && h.TTL.Std() == 500*time.Millisecond
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,8 @@ func TestDiff(t *testing.T) {
 			Changes{ServicesRemoved: []string{"books", "news"}}},
 		{"service callback changed", func(c *Config) { c.Services["books"].OnMessage = "http://b/m" },
 			Changes{ServicesChanged: []string{"books"}}},
+		{"service history added", func(c *Config) { c.Services["books"].History = &History{Size: 10, TTL: Duration(time.Minute)} },
+			Changes{ServicesChanged: []string{"books"}}},
 		{"service filter changed", func(c *Config) { c.Services["books"].FilterFields = []string{"org"} },
 			Changes{ServicesChanged: []string{"books"}}},
 		{"service period changed", func(c *Config) { c.Services["news"].HeartbeatPeriod = Duration(time.Second) },

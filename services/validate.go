@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Validate checks every section of c and returns a *Problems listing all
@@ -259,6 +260,16 @@ func (v *validator) service(name string, s *Service) {
 	v.fieldList(p+".authorizer_fields", s.AuthorizerFields)
 	v.fieldList(p+".extra_fields", s.ExtraFields)
 	v.fieldList(p+".filter_fields", s.FilterFields)
+	v.reservedFields(p+".extra_fields", s.ExtraFields)
+	v.reservedFields(p+".filter_fields", s.FilterFields)
+	if h := s.History; h != nil {
+		if h.Size < 1 || h.Size > MaxHistorySize {
+			v.add(p+".history.size", fmt.Sprintf("must be from 1 to %d, got %d", MaxHistorySize, h.Size))
+		}
+		if h.TTL < Duration(time.Millisecond) {
+			v.add(p+".history.ttl", "must be at least 1ms, got "+h.TTL.String())
+		}
+	}
 
 	period, jitter, heartbeat := p+".authorization_renewal_period", p+".authorization_renewal_jitter", p+".heartbeat_period"
 	v.nonNegative(period, s.AuthorizationRenewalPeriod)
@@ -303,6 +314,19 @@ func (v *validator) fieldList(path string, fields []string) {
 			v.add(indexPath(path, i), fmt.Sprintf("duplicate field %q, also at %s", f, indexPath(path, j)))
 		default:
 			first[f] = i
+		}
+	}
+}
+
+// reservedNames are the keys the router itself puts in replies and
+// deliveries; a service may not use them as field names.
+var reservedNames = []string{"since", "offset", "recovered", "channel", "members", "member"}
+
+// reservedFields checks that a field list names no reserved key.
+func (v *validator) reservedFields(path string, fields []string) {
+	for i, f := range fields {
+		if slices.Contains(reservedNames, f) {
+			v.add(indexPath(path, i), fmt.Sprintf("%q is reserved for the router's own use (reserved: %s)", f, strings.Join(reservedNames, ", ")))
 		}
 	}
 }

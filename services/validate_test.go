@@ -171,6 +171,14 @@ func TestValidationRules(t *testing.T) {
 		{"filter field duplicate", "services: {s: {filter_fields: [user_id, user_id]}}", "services.s.filter_fields[1]",
 			`duplicate field "user_id", also at services.s.filter_fields[0]`},
 		{"authorizer field duplicate", "services: {s: {authorizer_fields: [a, a]}}", "services.s.authorizer_fields[1]", `duplicate field "a"`},
+		{"extra field reserved", "services: {s: {extra_fields: [a, offset]}}", "services.s.extra_fields[1]", `"offset" is reserved for the router's own use`},
+		{"filter field reserved", "services: {s: {filter_fields: [since]}}", "services.s.filter_fields[0]", `"since" is reserved`},
+		{"history size zero", "services: {s: {history: {size: 0}}}", "services.s.history.size", "must be from 1 to 100000, got 0"},
+		{"history size too big", "services: {s: {history: {size: 100001}}}", "services.s.history.size", "must be from 1 to 100000, got 100001"},
+		{"history ttl zero", "services: {s: {history: {ttl: 0}}}", "services.s.history.ttl", "must be at least 1ms, got 0s"},
+		{"history ttl negative", "services: {s: {history: {ttl: -5s}}}", "services.s.history.ttl", "must not be negative"},
+		{"history not a mapping", "services: {s: {history: 100}}", "services.s.history", "must be a mapping"},
+		{"history unknown key", "services: {s: {history: {length: 5}}}", "services.s.history.length", "unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,7 +22,7 @@ func TestVersionFlag(t *testing.T) {
 func TestCheckFlag(t *testing.T) {
 	t.Parallel()
 	valid := baseConfig(t, "redis://127.0.0.1:1/0")
-	valid.services()["books"] = map[string]any{"before_subscribe": "http://127.0.0.1:1/bs"}
+	valid.services()["books"] = map[string]any{"before_subscribe": "http://127.0.0.1:1/bs", "history": map[string]any{"size": 10}}
 
 	invalid := valid.clone()
 	books := invalid.services()["books"].(map[string]any)
@@ -30,6 +30,7 @@ func TestCheckFlag(t *testing.T) {
 	books["on_subscribe"] = "ftp://127.0.0.1/x"            // not http(s)
 	books["heartbeat_period"] = "30s"                      // without on_heartbeat
 	invalid.section("websocket")["ping_interval"] = "soon" // not a duration
+	books["history"] = map[string]any{"size": 0}           // out of range
 
 	tests := []struct {
 		name     string
@@ -44,6 +45,7 @@ func TestCheckFlag(t *testing.T) {
 			"services.books.on_subscribe",
 			"services.books.heartbeat_period",
 			"websocket.ping_interval",
+			"services.books.history.size",
 		}},
 		{name: "yaml syntax", raw: "listen: [127.0.0.1:9000\n", wantCode: 1, wantOut: []string{"wsrouter.yaml"}},
 		{name: "missing file", raw: "-", wantCode: 1, wantOut: []string{"wsrouter.yaml"}},
