@@ -50,17 +50,23 @@ func decodeEvent(frame []byte) (clientEvent, bool) {
 	return ev, true
 }
 
-// handleFrame handles one client frame on the processor goroutine.
-func (s *session) handleFrame(frame []byte, limited bool) {
-	ev, ok := decodeEvent(frame)
-	if !ok {
+// answerLimited answers a frame that came over the rate limit.
+func (s *session) answerLimited(ev sessionEvent) {
+	if ev.bad {
 		s.countEvent("invalid", false)
 		s.reply(reply{bare: true, err: errBadFrame}.encode())
 		return
 	}
-	if limited {
-		s.countEvent(ev.name, false)
-		s.reply(reply{event: ev.name, err: errRateLimited}.encode())
+	s.countEvent(ev.name, false)
+	s.reply(reply{event: ev.name, err: errRateLimited}.encode())
+}
+
+// handleFrame handles one client frame on the processor goroutine.
+func (s *session) handleFrame(frame []byte) {
+	ev, ok := decodeEvent(frame)
+	if !ok {
+		s.countEvent("invalid", false)
+		s.reply(reply{bare: true, err: errBadFrame}.encode())
 		return
 	}
 	cfg := s.r.cfg.Load()

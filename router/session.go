@@ -15,10 +15,16 @@ import (
 	"github.com/wsrouter/wsrouter/metrics"
 )
 
-// maxQueuedEvents bounds the client events waiting for the processor; a
-// client that sends more than this while its events wait on callbacks is
-// closed (rate limiting answers only slow it down, they are queued too).
-const maxQueuedEvents = 1024
+// maxQueuedEvents and maxQueuedEventBytes bound the client events waiting
+// for the processor, in number and in bytes; a client that sends more than
+// this while its events wait on callbacks is closed. Events over the rate
+// limit are queued too, so that their answers keep their order, but only
+// their name is kept. A single frame larger than the byte bound is taken
+// when nothing else waits.
+const (
+	maxQueuedEvents     = 1024
+	maxQueuedEventBytes = 4 << 20
+)
 
 // session is one WebSocket connection and everything it owns.
 type session struct {
@@ -39,6 +45,7 @@ type session struct {
 	// there are events.
 	evMu       sync.Mutex
 	events     []sessionEvent
+	eventBytes int // memory held by the frames in events
 	processing bool
 	closed     bool
 	procWG     sync.WaitGroup
@@ -64,9 +71,21 @@ type session struct {
 // sessionEvent is one item for the processor: a client frame, or work that
 // must be serialised with client events (a renewal answer, a removed service).
 type sessionEvent struct {
-	frame   []byte
+	frame []byte
+	// limited marks a frame over the rate limit, of which only name is kept
+	// (bad when it was not a valid event): it is answered, not handled.
 	limited bool
+	bad     bool
+	name    string
 	run     func() // internal work; frame is nil
+}
+
+// limitedEvent is the queue entry of a frame over the rate limit: its
+// event name only, so that a client cannot hold memory with frames it is
+// refused.
+func limitedEvent(frame []byte) sessionEvent {
+	ev, ok := decodeEvent(frame)
+	return sessionEvent{limited: true, bad: !ok, name: ev.name}
 }
 
 func newSessionID() string {
@@ -95,12 +114,17 @@ func (s *session) serve() {
 		if overloaded || (typ != websocket.MessageText && typ != websocket.MessageBinary) {
 			continue // reading on lets the close handshake finish
 		}
-		if !s.enqueueEvent(sessionEvent{frame: frame, limited: !s.limit.Allow()}) {
-			s.logger().Warn("client sends events faster than they can be handled; closing", "queued", maxQueuedEvents)
+		ev := sessionEvent{frame: frame}
+		if !s.limit.Allow() {
+			ev = limitedEvent(frame)
+		}
+		if !s.enqueueEvent(ev) {
+			s.logger().Warn("client sends events faster than they can be handled; closing",
+				"max_queued", maxQueuedEvents, "max_queued_bytes", maxQueuedEventBytes)
 			s.closeWith(websocket.StatusPolicyViolation, "too many pending events")
 			overloaded = true
 			s.evMu.Lock()
-			s.closed, s.events = true, nil // what waits is not handled
+			s.closed, s.events, s.eventBytes = true, nil, 0 // what waits is not handled
 			s.evMu.Unlock()
 		}
 	}
@@ -120,16 +144,19 @@ func (s *session) logReadEnd(err error) {
 }
 
 // enqueueEvent hands ev to the processor, starting it when idle. It reports
-// false when too many events are waiting.
+// false when too many events, or too many bytes of them, are waiting.
 func (s *session) enqueueEvent(ev sessionEvent) bool {
 	s.evMu.Lock()
 	defer s.evMu.Unlock()
 	if s.closed {
 		return true
 	}
-	if len(s.events) >= maxQueuedEvents && ev.run == nil {
+	size := cap(ev.frame) // what the frame's buffer holds, not only its length
+	if ev.run == nil && (len(s.events) >= maxQueuedEvents ||
+		(len(s.events) > 0 && s.eventBytes+size > maxQueuedEventBytes)) {
 		return false
 	}
+	s.eventBytes += size
 	s.events = append(s.events, ev)
 	if !s.processing {
 		s.processing = true
@@ -145,7 +172,7 @@ func (s *session) process() {
 	for {
 		s.evMu.Lock()
 		if len(s.events) == 0 || s.closed {
-			s.events = nil
+			s.events, s.eventBytes = nil, 0
 			s.processing = false
 			s.evMu.Unlock()
 			return
@@ -153,14 +180,18 @@ func (s *session) process() {
 		ev := s.events[0]
 		s.events[0] = sessionEvent{}
 		s.events = s.events[1:]
+		s.eventBytes -= cap(ev.frame)
 		s.evMu.Unlock()
 		if s.ctx.Err() != nil {
 			continue
 		}
-		if ev.run != nil {
+		switch {
+		case ev.run != nil:
 			ev.run()
-		} else {
-			s.handleFrame(ev.frame, ev.limited)
+		case ev.limited:
+			s.answerLimited(ev)
+		default:
+			s.handleFrame(ev.frame)
 		}
 	}
 }
