@@ -7,10 +7,16 @@ PKGS    := ./...
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+# VERSION is stamped into the binary (wsrouter -version): the nearest tag,
+# commits since and the commit, from git describe; "dev" outside a checkout.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
 all: build
 
+## build: bin/wsrouter, stamped with VERSION.
 build:
-	$(GO) build -o $(BIN)/wsrouter ./cmd/wsrouter
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/wsrouter ./cmd/wsrouter
 
 ## run: the books demo: the example app and the router (config.example.yaml,
 ## embedded Redis); prints the URL to open.
@@ -27,10 +33,18 @@ test-go:
 	else echo "test: no redis-server on PATH; Redis tests use the embedded Redis"; fi
 	$(GO) test -race -count=1 -timeout 12m $(PKGS)
 
+## test-js: the JavaScript client's tests (Node 20+), with its tsc --strict
+## check when npm can install TypeScript, then `npm pack` into $(BIN).
 test-js: build
-	@if command -v node >/dev/null 2>&1; then \
-		WSROUTER_BIN=$(BIN)/wsrouter node --experimental-websocket --test clients/js/test/; \
-	else echo "test-js: node not found; skipping the JavaScript client tests"; fi
+	@if ! command -v node >/dev/null 2>&1; then \
+		echo "test-js: node not found; skipping the JavaScript client tests"; exit 0; fi; \
+	if command -v npm >/dev/null 2>&1 && [ ! -f clients/js/node_modules/typescript/bin/tsc ]; then \
+		(cd clients/js && npm ci --no-audit --no-fund --loglevel=error) || \
+		echo "test-js: npm ci failed (offline?); the type check will say it skipped"; fi; \
+	WSROUTER_BIN=$(BIN)/wsrouter node --experimental-websocket --test clients/js/test/ && \
+	if command -v npm >/dev/null 2>&1; then \
+		(cd clients/js && npm pack --ignore-scripts --silent --pack-destination $(abspath $(BIN))) | sed 's|^|test-js: packed $(BIN)/|'; \
+	else echo "test-js: npm not found; skipping npm pack"; fi
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

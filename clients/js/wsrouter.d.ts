@@ -12,13 +12,28 @@ export declare const States: {
 /** One of the States values. */
 export type State = (typeof States)[keyof typeof States];
 
-/** A frame received from the router. */
-export interface Frame {
+/** Subscription states. */
+export declare const SubscriptionStates: {
+  /** Waiting for the router's ok (first time, or after a reconnect). */
+  readonly PENDING: 'pending';
+  /** The router has it on the current connection. */
+  readonly ACTIVE: 'active';
+  /** unsubscribe() sent, waiting for the answer. */
+  readonly UNSUBSCRIBING: 'unsubscribing';
+  /** Unsubscribed, refused, ended by the router, or the client closed. */
+  readonly ENDED: 'ended';
+};
+
+/** One of the SubscriptionStates values. */
+export type SubscriptionState = (typeof SubscriptionStates)[keyof typeof SubscriptionStates];
+
+/** A frame received from the router; `D` is the type of its data. */
+export interface Frame<D = unknown> {
   event: string;
   status?: 'ok' | 'error';
   error?: string;
   subscription?: string;
-  data?: unknown;
+  data?: D;
   [field: string]: unknown;
 }
 
@@ -57,20 +72,29 @@ export interface ClientOptions {
   random?: () => number;
   /** Called with errors nobody listens to; default console.warn; null: ignore. */
   onUnhandledError?: ((prefix: string, err: unknown) => void) | null;
+  /** Where "online" fires (reconnect at once); default globalThis; null: ignore. */
+  window?: EventTarget | null;
+  /** Where "visibilitychange" fires (reconnect when visible); default globalThis.document; null: ignore. */
+  document?: (EventTarget & { readonly visibilityState: string }) | null;
 }
 
-/** Handlers and extra fields of a subscription. */
-export interface SubscribeOptions {
+/**
+ * Handlers and extra fields of a subscription. `T` is the type of the
+ * published messages' data, `S` that of before_subscribe's data.
+ */
+export interface SubscribeOptions<T = unknown, S = T> {
   /** Extra fields sent with subscribe and unsubscribe (the service's extra_fields). */
   fields?: Record<string, unknown>;
   /** Each ok subscribe answer, the first and every one after a reconnect. */
-  onSubscribe?: (this: Subscription, data: unknown, reply: Frame) => void;
+  onSubscribe?: (this: Subscription<T, S>, data: S, reply: Frame<S>) => void;
   /** Each message published to the subscription. */
-  onMessage?: (this: Subscription, data: unknown, frame: Frame) => void;
+  onMessage?: (this: Subscription<T, S>, data: T, frame: Frame<T>) => void;
   /** The router ended the subscription (renewal or re-subscribe refused). */
-  onUnsubscribe?: (this: Subscription, error: string | null, frame: Frame | null) => void;
+  onUnsubscribe?: (this: Subscription<T, S>, error: string | null, frame: Frame | null) => void;
   /** Replies to this subscription's message events (errors, and answers with data). */
-  onReply?: (this: Subscription, reply: Frame) => void;
+  onReply?: (this: Subscription<T, S>, reply: Frame) => void;
+  /** Each change of the subscription's state. */
+  onState?: (this: Subscription<T, S>, state: SubscriptionState) => void;
 }
 
 /** An error answered by the router; `message` is its error string exactly. */
@@ -81,17 +105,30 @@ export declare class RouterError extends Error {
   constructor(message: string, reply: Frame | null);
 }
 
-/** One subscription of a Client. */
-export declare class Subscription {
+/**
+ * One subscription of a Client: its state, its events and unsubscribe().
+ * `T` is the type of the published messages' data, `S` that of
+ * before_subscribe's data.
+ */
+export declare class Subscription<T = unknown, S = T> {
   readonly client: Client;
   /** "service.topic". */
   readonly name: string;
   /** Extra fields sent with the subscribe event. */
   readonly fields: Record<string, unknown>;
-  /** `data` of the latest ok subscribe reply. */
-  readonly data: unknown;
+  /** `data` of the latest ok subscribe reply; undefined before the first. */
+  readonly data: S | undefined;
+  /** Where the subscription is. */
+  readonly state: SubscriptionState;
   /** True while the router has this subscription on the current connection. */
   readonly active: boolean;
+  /** Why it ended (the router's error string), or null. */
+  readonly error: string | null;
+  on(event: 'subscribe', fn: (this: Subscription<T, S>, data: S, reply: Frame<S>) => void): () => void;
+  on(event: 'message', fn: (this: Subscription<T, S>, data: T, frame: Frame<T>) => void): () => void;
+  on(event: 'unsubscribe', fn: (this: Subscription<T, S>, error: string | null, frame: Frame | null) => void): () => void;
+  on(event: 'reply', fn: (this: Subscription<T, S>, reply: Frame) => void): () => void;
+  on(event: 'state', fn: (this: Subscription<T, S>, state: SubscriptionState) => void): () => void;
   /** Sends a message event; false when not active on an open connection. */
   send(data: unknown): boolean;
   /** Ends it; resolves with before_unsubscribe's data, rejects with RouterError. */
@@ -110,9 +147,15 @@ export declare class Client {
   connect(): this;
   /** Closes for good; subscribes still waiting reject. */
   close(): void;
-  /** Resolves when the router answers ok; rejects with RouterError. */
-  subscribe(name: string, options?: SubscribeOptions): Promise<Subscription>;
-  /** The subscription named `name`, if any. */
+  /** Reconnects at once when disconnected (also done on "online" and when the page is shown). */
+  reconnectNow(): void;
+  /**
+   * Resolves when the router answers ok; rejects with RouterError. `T` is
+   * the type of published data, `S` that of before_subscribe's data;
+   * both are inferred from the handlers.
+   */
+  subscribe<T = unknown, S = T>(name: string, options?: SubscribeOptions<T, S>): Promise<Subscription<T, S>>;
+  /** The subscription named `name`, if any (also while it is pending). */
   subscription(name: string): Subscription | undefined;
 }
 

@@ -3,10 +3,13 @@
 // (Node 22+ needs no flag). WSROUTER_BIN names a prebuilt router binary.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import vm from 'node:vm';
 
-import { Client, RouterError, States } from '../wsrouter.js';
-import { Router, publish, routerBinary, startRedis, startService, tempDir, waitFor } from '../testing/harness.mjs';
+import { Client, RouterError, States, SubscriptionStates } from '../wsrouter.js';
+import { globalPath } from '../build.mjs';
+import { Router, freePort, publish, routerBinary, startRedis, startService, tempDir, waitFor } from '../testing/harness.mjs';
 
 const FAST = { minReconnectDelay: 50, maxReconnectDelay: 400, onUnhandledError: null };
 
@@ -206,9 +209,26 @@ describe('wsrouter client', { timeout: 60000 }, () => {
     assert.equal(client.subscription('revoked.r1'), undefined);
   });
 
+  test('a refused connection backs off and retries instead of waiting for the connect timeout', async (t) => {
+    const port = await freePort(); // nothing listens there
+    // With a connect timeout of a minute, only the socket's own error
+    // events can end each attempt within the test's deadline.
+    const client = new Client(`ws://127.0.0.1:${port}/`, { ...FAST, connectTimeout: 60000 });
+    t.after(() => client.close());
+    const lost = [];
+    client.on('state', (s, d) => s === States.DISCONNECTED && lost.push(d));
+    client.connect();
+    await waitFor(() => lost.length >= 3, 10000, 'three failed attempts');
+    for (const d of lost) {
+      assert.ok(d.reason === 'connection error' || d.code === 1006, `lost with ${JSON.stringify(d)}`);
+      assert.ok(d.delay <= FAST.maxReconnectDelay, `delay ${d.delay}`);
+    }
+  });
+
   test('reconnects after the router restarts and resubscribes in order', async (t) => {
     let ticketCalls = 0;
     const client = await connected(t, {
+      connectTimeout: 60000, // attempts against the stopped router must fail by themselves
       ticket: () => {
         ticketCalls++;
         return issueTicket('bob');
@@ -222,7 +242,9 @@ describe('wsrouter client', { timeout: 60000 }, () => {
 
     const mark = service.calls.length;
     await router.stop();
-    await waitFor(() => client.state === States.DISCONNECTED, 5000, 'disconnected');
+    // Two refused attempts while the router is down: the reconnect loop
+    // keeps going on its own before the router comes back.
+    await waitFor(() => states.filter((s) => s === States.DISCONNECTED).length >= 3, 10000, 'refused reconnects');
     await router.start();
     await waitFor(() => names.every((n) => handlers[n].onSubscribe.seen.length === 2), 10000, 'resubscribed');
 
@@ -256,6 +278,113 @@ describe('wsrouter client', { timeout: 60000 }, () => {
     }
     await onSubscribe.waitCount(2, 'resubscribed after the peer woke up');
     assert.equal(client.state, States.CONNECTED);
+  });
+
+  test('a subscription handle reports its state and events and unsubscribes', async (t) => {
+    const client = await connected(t);
+    const promise = client.subscribe('books.handle');
+    const handle = client.subscription('books.handle');
+    assert.equal(handle.state, SubscriptionStates.PENDING, 'a handle exists before the ok');
+    const states = [];
+    handle.on('state', (s) => states.push(s));
+    const subscribed = recorder();
+    handle.on('subscribe', subscribed);
+    assert.equal(await promise, handle);
+    assert.equal(handle.state, SubscriptionStates.ACTIVE);
+    assert.equal(handle.active, true);
+    assert.equal(subscribed.seen.length, 1);
+
+    const messages = recorder();
+    const stop = handle.on('message', messages);
+    await publish(redis.addr, 'books.handle', { subscription: 'books.handle', data: { n: 1 } });
+    await messages.waitCount(1, 'a delivery to the listener');
+    stop();
+    const replies = recorder();
+    handle.on('reply', replies);
+    handle.send({ bad: true });
+    await replies.waitCount(1, 'the error reply to the listener');
+    assert.equal(replies.seen[0][0].error, 'Bad edit.');
+
+    assert.deepEqual(await handle.unsubscribe(), { bye: true });
+    assert.equal(handle.state, SubscriptionStates.ENDED);
+    assert.deepEqual(states, [SubscriptionStates.ACTIVE, SubscriptionStates.UNSUBSCRIBING, SubscriptionStates.ENDED]);
+    await publish(redis.addr, 'books.handle', { subscription: 'books.handle', data: { n: 2 } });
+    assert.equal(messages.seen.length, 1, 'a removed listener hears nothing more');
+  });
+
+  test('a refused re-subscribe ends the handle with the error', async (t) => {
+    const client = await connected(t);
+    const sub = await client.subscribe('revoked.r2');
+    const ended = recorder();
+    sub.on('unsubscribe', ended);
+    await ended.waitCount(1, 'forced unsubscribe');
+    assert.equal(sub.state, SubscriptionStates.ENDED);
+    assert.equal(sub.error, 'Access revoked.');
+  });
+
+  test('online and visible pages reconnect at once instead of waiting for the backoff', async (t) => {
+    const cases = [
+      { name: 'online', fire: (win) => win.dispatchEvent(new Event('online')) },
+      {
+        name: 'visibilitychange to visible',
+        fire: (win, doc, client) => {
+          doc.visibilityState = 'hidden';
+          doc.dispatchEvent(new Event('visibilitychange'));
+          assert.equal(client.state, States.DISCONNECTED, 'a hidden page waits for the backoff');
+          doc.visibilityState = 'visible';
+          doc.dispatchEvent(new Event('visibilitychange'));
+        },
+      },
+    ];
+    for (const c of cases) {
+      await t.test(c.name, async (t) => {
+        // A WebSocket that refuses while `down`, like a network that is gone.
+        let down = true;
+        let opened = 0;
+        class FlakyWebSocket extends WebSocket {
+          constructor(url) {
+            if (down) throw new Error('network down');
+            super(url);
+            opened++;
+          }
+        }
+        const win = new EventTarget();
+        const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' });
+        // Backoff of at least 30 s: only the wake-up can reconnect in time.
+        const client = new Client(router.url, {
+          ...FAST,
+          ticket: () => issueTicket(),
+          WebSocket: FlakyWebSocket,
+          minReconnectDelay: 60000,
+          maxReconnectDelay: 60000,
+          window: win,
+          document: doc,
+        });
+        t.after(() => client.close());
+        client.connect();
+        assert.equal(client.state, States.DISCONNECTED);
+        down = false;
+        c.fire(win, doc, client);
+        await waitFor(() => client.state === States.CONNECTED, 5000, 'connected after the wake-up');
+        assert.equal(opened, 1, 'one socket, opened by the wake-up');
+      });
+    }
+  });
+
+  test('the classic <script> build works like the module', async (t) => {
+    const context = vm.createContext({ WebSocket, setTimeout, clearTimeout, console, Event, EventTarget });
+    vm.runInContext(readFileSync(globalPath, 'utf8'), context, { filename: 'wsrouter.global.js' });
+    const lib = context.wsrouter;
+    assert.deepEqual(Object.keys(lib).sort(), ['Client', 'RouterError', 'States', 'Subscription', 'SubscriptionStates', 'backoff']);
+    const client = new lib.Client(router.url, { ...FAST, ticket: () => issueTicket() });
+    t.after(() => client.close());
+    client.connect();
+    const onMessage = recorder();
+    const sub = await client.subscribe('books.global', { onMessage });
+    assert.equal(sub.state, 'active');
+    await publish(redis.addr, 'books.global', { subscription: 'books.global', data: { via: 'script' } });
+    await onMessage.waitCount(1, 'a delivery through the classic build');
+    assert.equal(onMessage.seen[0][0].via, 'script');
   });
 
   test('close rejects waiting subscribes and stops reconnecting', async () => {
