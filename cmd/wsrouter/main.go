@@ -16,7 +16,8 @@ import (
 	"github.com/wsrouter/wsrouter/services"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (make
+// build stamps `git describe`); empty, the build information is used.
 var version = ""
 
 func main() {
@@ -59,12 +60,43 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// buildVersion is what -version prints and the start-up log says.
 func buildVersion() string {
-	if version != "" {
-		return version
+	info, ok := debug.ReadBuildInfo()
+	return versionOf(version, info, ok)
+}
+
+// versionOf picks the version: the one stamped at link time, else the
+// module version `go install …@version` records (or the pseudo-version a
+// build in a checkout gets), else the commit the build information names,
+// else "dev".
+func versionOf(stamped string, info *debug.BuildInfo, ok bool) string {
+	if stamped != "" {
+		return stamped
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+	if !ok || info == nil {
+		return "dev"
 	}
-	return "dev"
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		rev += "-dirty"
+	}
+	return "devel-" + rev
 }
