@@ -3,6 +3,7 @@
 //	wsrouter -config config.yaml          # run
 //	wsrouter -check -config config.yaml   # validate, print problems, exit 0/1
 //	wsrouter -version
+//	wsrouter publish -config config.yaml SUBSCRIPTION JSON
 package main
 
 import (
@@ -25,6 +26,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "publish" {
+		return runPublish(args[1:], os.Stdin, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("wsrouter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "config.yaml", "path to the YAML configuration file")
