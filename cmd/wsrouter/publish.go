@@ -84,4 +84,3 @@ func publish(cfg *services.Config, name string, obj []byte, timeout time.Duratio
 	defer cancel()
 	return history.NewPublisher(rdb, cfg.Redis.ChannelPrefix, history.Options{}).Publish(ctx, cfg, name, obj)
 }
-
