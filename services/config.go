@@ -40,6 +40,11 @@ type Config struct {
 	// Authentication lists the auth methods. Nil means none: every auth
 	// event answers "Authentication method unsupported.".
 	Authentication *Authentication `yaml:"authentication"`
+	// PresenceTTL is how long a node's presence entries live in Redis
+	// without a refresh; the node refreshes them every third of it, so a
+	// dead node's members leave within PresenceTTL*4/3. Default 30s; at
+	// most 45s (leave within 60 s). Needs a restart.
+	PresenceTTL Duration `yaml:"presence_ttl"`
 	// Services maps a service name to its definition. A null value in the
 	// YAML (`books:`) is a service with all defaults.
 	Services map[string]*Service `yaml:"services"`
@@ -211,6 +216,15 @@ type Service struct {
 	HeartbeatPeriod Duration `yaml:"heartbeat_period"`
 	// OnHeartbeat is called every HeartbeatPeriod.
 	OnHeartbeat string `yaml:"on_heartbeat"`
+	// Presence tracks the service's subscribers as members (SPEC section
+	// 13). Default false. Needs PresenceFields.
+	Presence bool `yaml:"presence"`
+	// PresenceFields are the fields, looked up as FilterFields are, whose
+	// values make up a member.
+	PresenceFields []string `yaml:"presence_fields"`
+	// PresenceEvents sends join and leave events to subscribers. Default
+	// false. Needs Presence.
+	PresenceEvents bool `yaml:"presence_events"`
 	// History keeps each subscription name's newest messages in Redis so
 	// that clients can recover what they missed. Nil (the default) keeps
 	// none.
@@ -282,6 +296,7 @@ func Default() *Config {
 		Metrics:         Metrics{Listen: "127.0.0.1:9100"},
 		Log:             Log{Level: "info", Format: "json"},
 		ShutdownTimeout: Duration(30 * time.Second),
+		PresenceTTL:     Duration(30 * time.Second),
 		Services:        map[string]*Service{},
 	}
 }

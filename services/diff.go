@@ -11,8 +11,8 @@ type Changes struct {
 	// sorted.
 	ServicesAdded, ServicesRemoved, ServicesChanged []string
 	// RestartRequired names the changed keys that take effect only after a
-	// restart, among listen, tls, metrics.listen, redis, redis_alt and
-	// log.format, in that order.
+	// restart, among listen, tls, metrics.listen, redis, redis_alt,
+	// log.format and presence_ttl, in that order.
 	RestartRequired []string
 	// Other names the other changed keys, among allowed_origins, websocket,
 	// http, log.level, shutdown_timeout and authentication, in that order.
@@ -52,6 +52,7 @@ func Diff(prev, next *Config) Changes {
 	restart("redis", prev.Redis != next.Redis)
 	restart("redis_alt", !equalPtr(prev.RedisAlt, next.RedisAlt, func(a, b *Redis) bool { return *a == *b }))
 	restart("log.format", prev.Log.Format != next.Log.Format)
+	restart("presence_ttl", prev.PresenceTTL != next.PresenceTTL)
 
 	other("allowed_origins", !slices.Equal(prev.AllowedOrigins, next.AllowedOrigins))
 	other("websocket", prev.WebSocket != next.WebSocket)
@@ -115,7 +116,8 @@ func equalService(a, b *Service) bool {
 	if a.RequiresAuthentication() != b.RequiresAuthentication() ||
 		!slices.Equal(a.AuthorizerFields, b.AuthorizerFields) ||
 		!slices.Equal(a.ExtraFields, b.ExtraFields) ||
-		!slices.Equal(a.FilterFields, b.FilterFields) {
+		!slices.Equal(a.FilterFields, b.FilterFields) ||
+		!slices.Equal(a.PresenceFields, b.PresenceFields) {
 		return false
 	}
 	x, y := *a, *b
@@ -123,5 +125,6 @@ func equalService(a, b *Service) bool {
 	x.AuthorizerFields, y.AuthorizerFields = nil, nil
 	x.ExtraFields, y.ExtraFields = nil, nil
 	x.FilterFields, y.FilterFields = nil, nil
+	x.PresenceFields, y.PresenceFields = nil, nil
 	return reflect.DeepEqual(x, y)
 }

@@ -45,7 +45,15 @@ func TestDiff(t *testing.T) {
 			c.Redis.ChannelPrefix = "p"
 			c.RedisAlt = &Redis{URL: "redis://b"}
 			c.Log.Format = "text"
-		}, Changes{RestartRequired: []string{"listen", "tls", "metrics.listen", "redis", "redis_alt", "log.format"}}},
+			c.PresenceTTL = Duration(time.Second)
+		}, Changes{RestartRequired: []string{"listen", "tls", "metrics.listen", "redis", "redis_alt", "log.format", "presence_ttl"}}},
+		{"presence turned on", func(c *Config) {
+			c.Services["news"].Presence = true
+			c.Services["news"].PresenceFields = []string{"user_id"}
+		}, Changes{ServicesChanged: []string{"news"}}},
+		{"presence events turned on", func(c *Config) { c.Services["news"].PresenceEvents = true },
+			Changes{ServicesChanged: []string{"news"}}},
+		{"empty presence list same as none", func(c *Config) { c.Services["news"].PresenceFields = []string{} }, Changes{}},
 		{"live keys", func(c *Config) {
 			c.AllowedOrigins = []string{"*"}
 			c.WebSocket.SendQueue = 1

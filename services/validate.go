@@ -71,6 +71,7 @@ func (c *Config) validate(v *validator) {
 	v.log(c.Log)
 	v.positive("shutdown_timeout", c.ShutdownTimeout)
 	v.authentication(c.Authentication)
+	v.presenceTTL(c.PresenceTTL)
 	names := make([]string, 0, len(c.Services))
 	for name := range c.Services {
 		names = append(names, name)
@@ -270,6 +271,7 @@ func (v *validator) service(name string, s *Service) {
 			v.add(p+".history.ttl", "must be at least 1ms, got "+h.TTL.String())
 		}
 	}
+	v.presence(p, s)
 
 	period, jitter, heartbeat := p+".authorization_renewal_period", p+".authorization_renewal_jitter", p+".heartbeat_period"
 	v.nonNegative(period, s.AuthorizationRenewalPeriod)

@@ -179,6 +179,21 @@ func TestValidationRules(t *testing.T) {
 		{"history ttl negative", "services: {s: {history: {ttl: -5s}}}", "services.s.history.ttl", "must not be negative"},
 		{"history not a mapping", "services: {s: {history: 100}}", "services.s.history", "must be a mapping"},
 		{"history unknown key", "services: {s: {history: {length: 5}}}", "services.s.history.length", "unknown key"},
+
+		// presence
+		{"presence without fields", "services: {s: {presence: true}}", "services.s.presence_fields",
+			"required when services.s.presence is true (presence_fields is empty)"},
+		{"presence fields without presence", "services: {s: {presence_fields: [user_id]}}", "services.s.presence_fields",
+			"needs services.s.presence: true (presence_fields is set, presence is false)"},
+		{"presence events without presence", "services: {s: {presence_events: true}}", "services.s.presence_events",
+			"needs services.s.presence: true (presence_events is true, presence is false)"},
+		{"presence not a bool", "services: {s: {presence: yes please}}", "services.s.presence", "must be true or false"},
+		{"presence field duplicate", "services: {s: {presence: true, presence_fields: [a, a]}}", "services.s.presence_fields[1]", `duplicate field "a"`},
+		{"presence field reserved", "services: {s: {presence: true, presence_fields: [user_id, member]}}", "services.s.presence_fields[1]",
+			`"member" is reserved for the router's own use`},
+		{"presence ttl too long", "presence_ttl: 50s", "presence_ttl", "must be between 1s and 45s, got 50s"},
+		{"presence ttl too short", "presence_ttl: 0.5", "presence_ttl", "must be between 1s and 45s, got 500ms"},
+		{"presence valid", "presence_ttl: 2s\nservices: {s: {presence: true, presence_fields: [user_id], presence_events: true}}", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
