@@ -21,8 +21,9 @@ type Options struct {
 	Tries                 int                                            // tries in all (>=1)
 	Wait                  time.Duration                                  // pause between tries; zero means none
 	CAFile                string                                         // extra CA bundle (PEM) trusted for https callbacks; "" = system roots
-	RateLimitResetHeaders []string                                       // 429: wait for the first of these headers present (seconds, capped at 3600), else Wait
-	MaxConcurrency        int                                            // requests in flight at once for this Client; the rest wait their turn (bounded by their own timeout); zero means no cap
+	RateLimitResetHeaders []string                                       // 429: wait for the first of these headers present (seconds, or a Unix time from 1e9 on; at most Timeout × Tries and 3600 s), else Wait
+	MaxConcurrency        int                                            // requests in flight at once for this Client, half of them at most for one service; the rest wait their turn (bounded by their own timeout); zero means no cap; ignored when Gate is set
+	Gate                  *Gate                                          // caps requests in flight, shared with other Clients; nil means a Gate of MaxConcurrency of this Client's own
 	Logger                *slog.Logger                                   // nil = slog.Default()
 	Observe               func(callback, result string, d time.Duration) // optional metrics hook, called once per Call with the callback name, result "ok"|"error"|"unavailable", and total duration
 }
@@ -46,13 +47,18 @@ func New(o Options) (*Client, error) {
 		return nil, fmt.Errorf("callbacks: tries must be at least 1, got %d", o.Tries)
 	case o.Wait < 0:
 		return nil, fmt.Errorf("callbacks: wait must not be negative, got %s", o.Wait)
-	case o.MaxConcurrency < 0:
+	case o.MaxConcurrency < 0 && o.Gate == nil:
 		return nil, fmt.Errorf("callbacks: max_concurrency must not be negative, got %d", o.MaxConcurrency)
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
+	gate := o.Gate
+	if gate == nil && o.MaxConcurrency > 0 {
+		gate = NewGate(o.MaxConcurrency, ServiceShare(o.MaxConcurrency))
+	}
 	base.MaxIdleConnsPerHost = 100
-	if o.MaxConcurrency > 0 {
-		base.MaxIdleConnsPerHost = o.MaxConcurrency
+	if gate != nil {
+		limit, _ := gate.Limits()
+		base.MaxIdleConnsPerHost = limit
 	}
 	if o.CAFile != "" {
 		roots, err := loadRoots(o.CAFile)
@@ -64,10 +70,7 @@ func New(o Options) (*Client, error) {
 	// tryTransport has no CloseIdleConnections on purpose: go-retryablehttp
 	// calls it after every failed call, which would drop the keep-alive
 	// connections other calls are using. CloseIdleConnections below does it.
-	rt := &tryTransport{base: base, timeout: o.Timeout}
-	if o.MaxConcurrency > 0 {
-		rt.slots = make(chan struct{}, o.MaxConcurrency)
-	}
+	rt := &tryTransport{base: base, timeout: o.Timeout, gate: gate}
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
@@ -105,8 +108,17 @@ func loadRoots(file string) (*x509.CertPool, error) {
 
 // Call POSTs body as JSON to url and returns the service's answer; it never returns nil.
 // name is the callback's name for logs and metrics ("authorizer", "before_subscribe", "ticket", ...).
-// Call returns once ctx ends, with the Unavailable answer.
+// Call returns once ctx ends, with the Unavailable answer. Its requests
+// count against the share of the service named "" (CallService names one).
 func (c *Client) Call(ctx context.Context, name, url string, body any) *Answer {
+	return c.CallService(ctx, "", name, url, body)
+}
+
+// CallService is Call for a callback of service: its requests count
+// against that service's share of the concurrency cap, so that a service
+// that hangs does not hold every slot.
+func (c *Client) CallService(ctx context.Context, service, name, url string, body any) *Answer {
+	ctx = context.WithValue(ctx, serviceKey{}, service)
 	start := time.Now()
 	answer := c.call(ctx, name, url, body)
 	if c.opts.Observe != nil {
@@ -165,4 +177,17 @@ func (c *Client) call(ctx context.Context, name, url string, body any) *Answer {
 // for a Client that is being replaced.
 func (c *Client) CloseIdleConnections() {
 	c.transport.CloseIdleConnections()
+}
+
+// ServiceShare is the part of a concurrency cap of limit that one service
+// may hold: half, rounded up, so that a service that hangs leaves the
+// other half to the rest.
+func ServiceShare(limit int) int { return (limit + 1) / 2 }
+
+type serviceKey struct{}
+
+// serviceOf returns the service a request is for, "" when none was named.
+func serviceOf(ctx context.Context) string {
+	s, _ := ctx.Value(serviceKey{}).(string)
+	return s
 }

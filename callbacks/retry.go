@@ -17,7 +17,8 @@ import (
 // maxBodyBytes caps the response body read; a larger 2xx body is a failed try.
 const maxBodyBytes = 1 << 20
 
-// maxResetWait caps the wait a rate-limit reset header can ask for.
+// maxResetWait caps the wait a rate-limit reset header can ask for; the
+// callback's own budget (see Client.resetLimit) usually caps it lower.
 const maxResetWait = time.Hour
 
 // attempt is the state of one Call across its tries. The retry policy
@@ -70,10 +71,10 @@ func (a *attempt) fail(reason string, resp *http.Response) {
 }
 
 // backoff is the go-retryablehttp Backoff: the configured wait, or for a
-// 429 the first configured reset header present.
+// 429 the first configured reset header present, within the call's budget.
 func (a *attempt) backoff(_, _ time.Duration, _ int, resp *http.Response) time.Duration {
 	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-		return resetWait(resp.Header, a.c.opts.RateLimitResetHeaders, a.c.opts.Wait)
+		return resetWait(resp.Header, a.c.opts.RateLimitResetHeaders, a.c.opts.Wait, a.c.resetLimit(), time.Now())
 	}
 	return a.c.opts.Wait
 }
@@ -121,24 +122,33 @@ func readBody(body io.ReadCloser) ([]byte, error) {
 	return b, nil
 }
 
-// resetWait returns how long to wait after a 429: the value, in seconds,
-// of the first of names present in h, capped at an hour; fallback when
-// none is present or the value is not a non-negative number.
-func resetWait(h http.Header, names []string, fallback time.Duration) time.Duration {
+// epochReset is the smallest reset value read as a Unix time rather than
+// as seconds to wait: 2001-09-09, or a delay of 31 years, which no service
+// means as one.
+const epochReset = 1e9
+
+// resetWait returns how long to wait after a 429: the value of the first of
+// names present in h, as seconds to wait, or, from epochReset on, as the
+// Unix time to wait until (now being the current time). The wait is at most
+// limit; fallback when no header is present or the value is not a
+// non-negative number.
+func resetWait(h http.Header, names []string, fallback, limit time.Duration, now time.Time) time.Duration {
 	for _, name := range names {
 		values := h.Values(name)
 		if len(values) == 0 {
 			continue
 		}
 		secs, err := strconv.ParseFloat(strings.TrimSpace(values[0]), 64)
-		switch {
-		case err != nil && !errors.Is(err, strconv.ErrRange), math.IsNaN(secs), secs < 0:
+		if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(secs) || secs < 0 {
 			return fallback
-		case secs >= maxResetWait.Seconds():
-			return maxResetWait
-		default:
-			return time.Duration(secs * float64(time.Second))
 		}
+		if secs >= epochReset && secs < math.MaxInt64/float64(time.Second) {
+			secs = max(0, secs-float64(now.UnixNano())/float64(time.Second))
+		}
+		if secs >= limit.Seconds() {
+			return limit
+		}
+		return time.Duration(secs * float64(time.Second))
 	}
 	return fallback
 }
@@ -151,4 +161,16 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// resetLimit is the longest a 429's reset header may make a call wait: the
+// call's own budget, Timeout × Tries, and never more than maxResetWait. A
+// service that asks for longer is unavailable for this call's purposes,
+// and the caller (a client waiting on its subscribe, a close-queue slot)
+// must not wait for it.
+func (c *Client) resetLimit() time.Duration {
+	if time.Duration(c.opts.Tries) >= maxResetWait/c.opts.Timeout {
+		return maxResetWait
+	}
+	return c.opts.Timeout * time.Duration(c.opts.Tries)
 }

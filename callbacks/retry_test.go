@@ -11,6 +11,8 @@ import (
 func TestResetWait(t *testing.T) {
 	t.Parallel()
 	const fallback = 3 * time.Second
+	const limit = 45 * time.Second // the call's budget: timeout × tries
+	now := time.Unix(1_800_000_000, 0)
 	names := []string{"X-Rate-Limit-Reset", "ratelimit-reset"}
 	tests := []struct {
 		name   string
@@ -24,10 +26,18 @@ func TestResetWait(t *testing.T) {
 		{"spaces", map[string]string{"X-Rate-Limit-Reset": " 1.5 "}, 1500 * time.Millisecond},
 		{"second name when first absent", map[string]string{"RateLimit-Reset": "4"}, 4 * time.Second},
 		{"first name wins when both present", map[string]string{"X-Rate-Limit-Reset": "1", "RateLimit-Reset": "4"}, time.Second},
-		{"capped at an hour", map[string]string{"X-Rate-Limit-Reset": "7200"}, time.Hour},
-		{"exactly an hour", map[string]string{"X-Rate-Limit-Reset": "3600"}, time.Hour},
-		{"infinity capped", map[string]string{"X-Rate-Limit-Reset": "Inf"}, time.Hour},
-		{"out of float range capped", map[string]string{"X-Rate-Limit-Reset": "1e400"}, time.Hour},
+		{"capped at the budget", map[string]string{"X-Rate-Limit-Reset": "46"}, limit},
+		{"exactly the budget", map[string]string{"X-Rate-Limit-Reset": "45"}, limit},
+		{"an hour capped at the budget", map[string]string{"X-Rate-Limit-Reset": "3600"}, limit},
+		{"largest delay capped", map[string]string{"X-Rate-Limit-Reset": "999999999"}, limit},
+		{"unix time soon", map[string]string{"X-Rate-Limit-Reset": "1800000010"}, 10 * time.Second},
+		{"unix time with fraction", map[string]string{"X-Rate-Limit-Reset": "1800000000.5"}, 500 * time.Millisecond},
+		{"unix time past", map[string]string{"X-Rate-Limit-Reset": "1700000000"}, 0},
+		{"unix time far off capped", map[string]string{"X-Rate-Limit-Reset": "99999999999"}, limit},
+		{"smallest unix time", map[string]string{"X-Rate-Limit-Reset": "1000000000"}, 0},
+		{"infinity capped", map[string]string{"X-Rate-Limit-Reset": "Inf"}, limit},
+		{"out of float range capped", map[string]string{"X-Rate-Limit-Reset": "1e400"}, limit},
+		{"beyond a duration capped", map[string]string{"X-Rate-Limit-Reset": "1e300"}, limit},
 		{"negative falls back", map[string]string{"X-Rate-Limit-Reset": "-1"}, fallback},
 		{"nan falls back", map[string]string{"X-Rate-Limit-Reset": "NaN"}, fallback},
 		{"date falls back", map[string]string{"X-Rate-Limit-Reset": "Wed, 21 Oct 2015 07:28:00 GMT"}, fallback},
@@ -40,8 +50,32 @@ func TestResetWait(t *testing.T) {
 			for k, v := range tt.header {
 				h.Set(k, v)
 			}
-			if got := resetWait(h, names, fallback); got != tt.want {
+			if got := resetWait(h, names, fallback, limit, now); got != tt.want {
 				t.Errorf("resetWait = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResetLimit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		tries   int
+		want    time.Duration
+	}{
+		{"defaults", 15 * time.Second, 3, 45 * time.Second},
+		{"one try", 2 * time.Second, 1, 2 * time.Second},
+		{"never above an hour", 10 * time.Minute, 10, time.Hour},
+		{"no overflow", time.Hour, 1 << 40, time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := &Client{opts: Options{Timeout: tt.timeout, Tries: tt.tries}}
+			if got := c.resetLimit(); got != tt.want {
+				t.Errorf("resetLimit = %s, want %s", got, tt.want)
 			}
 		})
 	}

@@ -10,24 +10,24 @@ import (
 	"time"
 )
 
-// tryTransport bounds each try: it waits for a free slot (when slots is not
-// nil), then runs the request, both within timeout. The slot is held and
-// the try's context kept alive until the response body is closed, so a
-// slot is never held during a pause between tries.
+// tryTransport bounds each try: it waits for a free slot of the request's
+// service (when gate is not nil), then runs the request, both within
+// timeout. The slot is held and the try's context kept alive until the
+// response body is closed, so a slot is never held during a pause between
+// tries.
 type tryTransport struct {
 	base    http.RoundTripper
 	timeout time.Duration
-	slots   chan struct{} // buffered to the concurrency cap; nil means no cap
+	gate    *Gate // nil means no cap
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *tryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
-	if t.slots != nil {
-		select {
-		case t.slots <- struct{}{}:
-		case <-ctx.Done():
-			err := t.timeoutErr(req.Context(), "waiting for a request slot", ctx.Err())
+	service := serviceOf(req.Context())
+	if t.gate != nil {
+		if err := t.gate.acquire(ctx, service); err != nil {
+			err = t.timeoutErr(req.Context(), "waiting for a request slot", err)
 			cancel()
 			if req.Body != nil {
 				_ = req.Body.Close()
@@ -37,8 +37,8 @@ func (t *tryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	release := sync.OnceFunc(func() {
 		cancel()
-		if t.slots != nil {
-			<-t.slots
+		if t.gate != nil {
+			t.gate.release(service)
 		}
 	})
 	resp, err := t.base.RoundTrip(req.WithContext(ctx))

@@ -132,9 +132,11 @@ func TestTryTransportSlots(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			base := &stubTransport{}
-			tr := &tryTransport{base: base, timeout: 50 * time.Millisecond, slots: make(chan struct{}, 1)}
+			tr := &tryTransport{base: base, timeout: 50 * time.Millisecond, gate: NewGate(1, 1)}
 			for range tt.occupied {
-				tr.slots <- struct{}{}
+				if err := tr.gate.acquire(context.Background(), ""); err != nil {
+					t.Fatal(err)
+				}
 			}
 			body := &closeTracker{Reader: strings.NewReader("{}")}
 			req, err := http.NewRequest(http.MethodPost, "http://example.invalid/", body)
@@ -162,12 +164,12 @@ func TestTryTransportSlots(t *testing.T) {
 			if err != nil {
 				t.Fatalf("RoundTrip: %v", err)
 			}
-			if n := len(tr.slots); n != 1 {
+			if n, _ := tr.gate.InFlight(""); n != 1 {
 				t.Errorf("slots taken while the body is open = %d, want 1", n)
 			}
 			_ = resp.Body.Close()
 			_ = resp.Body.Close()
-			if n := len(tr.slots); n != 0 {
+			if n, _ := tr.gate.InFlight(""); n != 0 {
 				t.Errorf("slots taken after the body closed = %d, want 0", n)
 			}
 		})

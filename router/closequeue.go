@@ -2,33 +2,65 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"golang.org/x/time/rate"
 
 	"github.com/wsrouter/wsrouter/callbacks"
+	"github.com/wsrouter/wsrouter/services"
 )
 
 // closeQueue runs the unsubscribe callbacks of subscriptions whose
 // connection closed, paced at http.close_callbacks_per_second so that a
-// mass disconnect does not flood the services, and at most
-// http.max_concurrency at a time. Nothing queued is dropped while the
-// router runs; Shutdown drains it within its deadline.
+// mass disconnect does not flood the services. Each service has a queue of
+// its own; the services take turns, and one service runs at most its share
+// of http.max_concurrency (callbacks.ServiceShare) at a time, so a service
+// that is slow or answers 429 delays only its own callbacks. Nothing
+// queued is dropped while the router runs; Shutdown drains it within its
+// deadline.
 type closeQueue struct {
 	r       *Router
 	limiter *rate.Limiter
-	slots   chan struct{} // one per running job, sized to http.max_concurrency at start
 
-	mu     sync.Mutex
-	jobs   []*subscription
-	active int // jobs taken off the queue and not finished, including one waiting for its turn
-	undone int // callbacks cut short by the end of a drain
-	wake   chan struct{}
-	idle   *sync.Cond // signalled when active drops
+	mu      sync.Mutex
+	queues  map[string]*serviceQueue // services with jobs queued or running
+	turn    []*serviceQueue          // services with jobs queued, next turn first
+	queued  int                      // jobs in all queues
+	running int                      // jobs taken off a queue and not finished, including one waiting for its token
+	undone  int                      // callbacks cut short by the end of a drain
+	wake    chan struct{}
+	idle    *sync.Cond // signalled when running drops
 
 	ctx    context.Context // ends when a drain runs out of time
 	cancel context.CancelFunc
 	loopWG sync.WaitGroup
+}
+
+// serviceQueue is one service's part of the close queue.
+type serviceQueue struct {
+	name    string
+	jobs    []closeJob
+	running int
+}
+
+// closeJob is what the unsubscribe callbacks of one ended subscription
+// need, and nothing more: the session it belonged to is not kept alive.
+type closeJob struct {
+	service      string
+	svc          *services.Service // the service's configuration at subscribe time, for a service removed since
+	subscription string
+	session      string          // the session id, for logs
+	body         json.RawMessage // the callback body, encoded
+}
+
+// newCloseJob captures what sub's unsubscribe callbacks need.
+func newCloseJob(sub *subscription) closeJob {
+	body, err := json.Marshal(sub.fields.Load().body(sub.name))
+	if err != nil { // not expected: every value is valid JSON already
+		body = json.RawMessage(`{}`)
+	}
+	return closeJob{service: sub.service, svc: sub.svc, subscription: sub.name, session: sub.sess.id, body: body}
 }
 
 func newCloseQueue(r *Router) *closeQueue {
@@ -37,7 +69,7 @@ func newCloseQueue(r *Router) *closeQueue {
 	q := &closeQueue{
 		r:       r,
 		limiter: rate.NewLimiter(rate.Limit(http.CloseCallbacksPerSecond), max(1, int(http.CloseCallbacksPerSecond))),
-		slots:   make(chan struct{}, max(1, http.MaxConcurrency)),
+		queues:  map[string]*serviceQueue{},
 		wake:    make(chan struct{}, 1),
 		ctx:     ctx,
 		cancel:  cancel,
@@ -53,12 +85,27 @@ func (q *closeQueue) setRate(perSecond float64) {
 
 // push queues sub's before_unsubscribe and on_unsubscribe, if it has any.
 func (q *closeQueue) push(sub *subscription) {
-	if len(closeCalls(sub)) == 0 {
+	if len(q.calls(sub.service, sub.svc)) == 0 {
 		return
 	}
+	job := newCloseJob(sub)
 	q.mu.Lock()
-	q.jobs = append(q.jobs, sub)
+	sq := q.queues[job.service]
+	if sq == nil {
+		sq = &serviceQueue{name: job.service}
+		q.queues[job.service] = sq
+	}
+	sq.jobs = append(sq.jobs, job)
+	if len(sq.jobs) == 1 {
+		q.turn = append(q.turn, sq)
+	}
+	q.queued++
 	q.mu.Unlock()
+	q.signal()
+}
+
+// signal wakes the loop.
+func (q *closeQueue) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -68,9 +115,16 @@ func (q *closeQueue) push(sub *subscription) {
 // closeCall is one unsubscribe callback to make.
 type closeCall struct{ name, url string }
 
-// closeCalls lists sub's unsubscribe callbacks, with the URLs configured now.
-func closeCalls(sub *subscription) []closeCall {
-	svc := sub.currentService()
+// calls lists the unsubscribe callbacks of service, with the URLs
+// configured now; svc is the service as it was at subscribe time, used
+// when it has been removed since.
+func (q *closeQueue) calls(service string, svc *services.Service) []closeCall {
+	if now, ok := q.r.cfg.Load().Services[service]; ok && now != nil {
+		svc = now
+	}
+	if svc == nil {
+		return nil
+	}
 	var calls []closeCall
 	if svc.BeforeUnsubscribe != "" {
 		calls = append(calls, closeCall{"before_unsubscribe", svc.BeforeUnsubscribe})
@@ -86,42 +140,71 @@ func (q *closeQueue) start() {
 	go q.loop()
 }
 
-// take pops the next job, counting it active; nil when the queue is empty.
-func (q *closeQueue) take() *subscription {
+// take pops the next job of the first service in turn that runs less
+// than its share, counting it running; false when no job may start now
+// (none queued, http.max_concurrency reached, or every service with jobs
+// at its share).
+func (q *closeQueue) take() (closeJob, bool) {
+	limit := q.r.cfg.Load().HTTP.MaxConcurrency
+	share := callbacks.ServiceShare(limit)
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.jobs) == 0 {
-		return nil
+	if q.running >= limit {
+		return closeJob{}, false
 	}
-	sub := q.jobs[0]
-	q.jobs[0] = nil
-	q.jobs = q.jobs[1:]
-	q.active++
-	return sub
+	for i, sq := range q.turn {
+		if sq.running >= share {
+			continue
+		}
+		job := sq.jobs[0]
+		sq.jobs[0] = closeJob{}
+		sq.jobs = sq.jobs[1:]
+		q.turn = append(q.turn[:i], q.turn[i+1:]...)
+		if len(sq.jobs) > 0 {
+			q.turn = append(q.turn, sq) // its next job waits for the others' turns
+		} else {
+			sq.jobs = nil // let the drained backing array go
+		}
+		q.queued--
+		sq.running++
+		q.running++
+		return job, true
+	}
+	return closeJob{}, false
 }
 
-// putBack returns a job that could not start to the head of the queue.
-func (q *closeQueue) putBack(sub *subscription) {
+// putBack returns a job that could not start to the head of its queue.
+func (q *closeQueue) putBack(job closeJob) {
 	q.mu.Lock()
-	q.jobs = append([]*subscription{sub}, q.jobs...)
-	q.finishLocked()
-	q.mu.Unlock()
+	defer q.mu.Unlock()
+	sq := q.queues[job.service]
+	sq.jobs = append([]closeJob{job}, sq.jobs...)
+	if len(sq.jobs) == 1 {
+		q.turn = append([]*serviceQueue{sq}, q.turn...)
+	}
+	q.queued++
+	q.finishLocked(sq)
 }
 
-func (q *closeQueue) finishLocked() {
-	q.active--
+// finishLocked counts a job of sq as no longer running.
+func (q *closeQueue) finishLocked(sq *serviceQueue) {
+	sq.running--
+	q.running--
+	if sq.running == 0 && len(sq.jobs) == 0 {
+		delete(q.queues, sq.name)
+	}
 	q.idle.Broadcast()
 }
 
-// loop takes one token per callback and runs each subscription's callbacks
-// in their own goroutine, at most http.max_concurrency at a time, so that
-// queued callbacks wait here rather than in the callback client, where
-// their timeout would run out.
+// loop takes one token per callback and runs each job's callbacks in their
+// own goroutine, within the caps take applies, so that queued callbacks
+// wait here rather than in the callback client, where their timeout would
+// run out.
 func (q *closeQueue) loop() {
 	defer q.loopWG.Done()
 	for {
-		sub := q.take()
-		if sub == nil {
+		job, ok := q.take()
+		if !ok {
 			select {
 			case <-q.ctx.Done():
 				return
@@ -129,34 +212,27 @@ func (q *closeQueue) loop() {
 				continue
 			}
 		}
-		calls := closeCalls(sub)
+		calls := q.calls(job.service, job.svc)
 		if err := q.limiter.WaitN(q.ctx, max(1, min(len(calls), q.limiter.Burst()))); err != nil {
-			q.putBack(sub)
+			q.putBack(job)
 			return
 		}
-		select {
-		case q.slots <- struct{}{}:
-		case <-q.ctx.Done():
-			q.putBack(sub)
-			return
-		}
-		go q.run(sub, calls)
+		go q.run(job, calls)
 	}
 }
 
-// run makes one subscription's unsubscribe callbacks, answers ignored.
-func (q *closeQueue) run(sub *subscription, calls []closeCall) {
+// run makes one job's unsubscribe callbacks, answers ignored.
+func (q *closeQueue) run(job closeJob, calls []closeCall) {
 	defer func() {
-		<-q.slots
 		q.mu.Lock()
-		q.finishLocked()
+		q.finishLocked(q.queues[job.service])
 		q.mu.Unlock()
+		q.signal() // a slot is free
 	}()
-	body := sub.fields.Load().body(sub.name)
-	ctx := callbacks.WithLogAttrs(q.ctx, "session", sub.sess.id, "subscription", sub.name)
+	ctx := callbacks.WithLogAttrs(q.ctx, "session", job.session, "subscription", job.subscription)
 	for i, c := range calls {
 		if q.ctx.Err() == nil {
-			q.r.cb.Load().Call(ctx, c.name, c.url, body)
+			q.r.cb.Load().CallService(ctx, job.service, c.name, c.url, job.body)
 		}
 		if q.ctx.Err() != nil { // not made, or cut short
 			q.mu.Lock()
@@ -178,7 +254,7 @@ func (q *closeQueue) drain(ctx context.Context) int {
 	})
 	defer stop()
 	q.mu.Lock()
-	for (len(q.jobs) > 0 || q.active > 0) && ctx.Err() == nil {
+	for (q.queued > 0 || q.running > 0) && ctx.Err() == nil {
 		q.idle.Wait()
 	}
 	q.mu.Unlock()
@@ -186,12 +262,14 @@ func (q *closeQueue) drain(ctx context.Context) int {
 	q.cancel() // ends the loop and cuts short callbacks still in flight
 	q.loopWG.Wait()
 	q.mu.Lock()
-	for q.active > 0 {
+	for q.running > 0 {
 		q.idle.Wait()
 	}
 	left := q.undone
-	for _, sub := range q.jobs {
-		left += len(closeCalls(sub))
+	for _, sq := range q.queues {
+		for _, job := range sq.jobs {
+			left += len(q.calls(job.service, job.svc))
+		}
 	}
 	q.mu.Unlock()
 	if left > 0 {

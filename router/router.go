@@ -36,6 +36,7 @@ type Options struct {
 type Router struct {
 	cfg        atomic.Pointer[services.Config]
 	cb         atomic.Pointer[callbacks.Client]
+	gate       *callbacks.Gate // caps callbacks in flight across every client a reload builds
 	log        *slog.Logger
 	metrics    *metrics.Metrics
 	drops      dropCounters
@@ -67,6 +68,7 @@ func New(cfg *services.Config, opts Options) (*Router, error) {
 		metrics:  opts.Metrics,
 		nodeID:   opts.NodeID,
 		sessions: map[*session]struct{}{},
+		gate:     callbacks.NewGate(cfg.HTTP.MaxConcurrency, callbacks.ServiceShare(cfg.HTTP.MaxConcurrency)),
 	}
 	if r.log == nil {
 		r.log = slog.Default()
@@ -121,17 +123,20 @@ func redisURL(rc services.Redis) string {
 
 // apply installs cfg as the configuration new events and callbacks see.
 // The callback client is rebuilt only when the http section changed, so
-// its concurrency cap and keep-alive connections carry over otherwise.
+// its keep-alive connections carry over otherwise; every client shares the
+// router's gate, so http.max_concurrency holds across the calls of the old
+// and the new client together.
 func (r *Router) apply(cfg *services.Config) error {
 	old := r.cfg.Load()
 	if old == nil || !reflect.DeepEqual(old.HTTP, cfg.HTTP) {
+		r.gate.SetLimits(cfg.HTTP.MaxConcurrency, callbacks.ServiceShare(cfg.HTTP.MaxConcurrency))
 		cb, err := callbacks.New(callbacks.Options{
 			Timeout:               cfg.HTTP.Timeout.Std(),
 			Tries:                 cfg.HTTP.Tries,
 			Wait:                  cfg.HTTP.Wait.Std(),
 			CAFile:                cfg.HTTP.CAFile,
 			RateLimitResetHeaders: cfg.HTTP.RateLimitResetHeaders,
-			MaxConcurrency:        cfg.HTTP.MaxConcurrency,
+			Gate:                  r.gate,
 			Logger:                r.log,
 			Observe: func(callback, result string, d time.Duration) {
 				r.metrics.CallbackDuration.WithLabelValues(callback, result).Observe(d.Seconds())

@@ -58,8 +58,10 @@ func errorText(ans *callbacks.Answer, def string) string {
 	return def
 }
 
-func (s *session) call(ctx context.Context, name, url string, body any) *callbacks.Answer {
-	return s.r.cb.Load().Call(ctx, name, url, body)
+// call makes one callback of service; its requests count against the
+// service's share of http.max_concurrency.
+func (s *session) call(ctx context.Context, service, name, url string, body any) *callbacks.Answer {
+	return s.r.cb.Load().CallService(ctx, service, name, url, body)
 }
 
 // handleSubscribe runs the checks and steps of SPEC section 3 in order.
@@ -84,7 +86,7 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 
 	// 1. authorizer
 	if svc.Authorizer != "" {
-		ans := s.call(s.ctx, "authorizer", svc.Authorizer, fs.body(t.name))
+		ans := s.call(s.ctx, t.service, "authorizer", svc.Authorizer, fs.body(t.name))
 		if !ans.OK() {
 			return fail(errorText(ans, errUnauthorized), ans.Data)
 		}
@@ -104,7 +106,7 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 	// 3. before_subscribe
 	var data json.RawMessage
 	if svc.BeforeSubscribe != "" {
-		ans := s.call(s.ctx, "before_subscribe", svc.BeforeSubscribe, fs.body(t.name))
+		ans := s.call(s.ctx, t.service, "before_subscribe", svc.BeforeSubscribe, fs.body(t.name))
 		if !ans.OK() {
 			sub.end()
 			return fail(errorText(ans, errUnhandled), ans.Data)
@@ -132,7 +134,7 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 	// 5. timers, then on_subscribe.
 	sub.startTimers()
 	if svc.OnSubscribe != "" {
-		s.call(context.WithoutCancel(s.ctx), "on_subscribe", svc.OnSubscribe, fs.body(t.name))
+		s.call(context.WithoutCancel(s.ctx), t.service, "on_subscribe", svc.OnSubscribe, fs.body(t.name))
 	}
 	return true
 }
@@ -204,7 +206,7 @@ func (s *session) handleUnsubscribe(cfg *services.Config, ev *clientEvent) bool 
 	body := sub.fields.Load().body(sub.name)
 	var data json.RawMessage
 	if t.svc.BeforeUnsubscribe != "" {
-		ans := s.call(s.ctx, "before_unsubscribe", t.svc.BeforeUnsubscribe, body)
+		ans := s.call(s.ctx, t.service, "before_unsubscribe", t.svc.BeforeUnsubscribe, body)
 		if !ans.OK() {
 			s.reply(reply{event: "unsubscribe", subscription: t.raw, err: errorText(ans, errUnhandled), extra: sub.extraJSON, data: ans.Data}.encode())
 			return false
@@ -215,7 +217,7 @@ func (s *session) handleUnsubscribe(cfg *services.Config, ev *clientEvent) bool 
 	sub.end()
 	s.reply(reply{event: "unsubscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode())
 	if t.svc.OnUnsubscribe != "" {
-		s.call(context.WithoutCancel(s.ctx), "on_unsubscribe", t.svc.OnUnsubscribe, body)
+		s.call(context.WithoutCancel(s.ctx), t.service, "on_unsubscribe", t.svc.OnUnsubscribe, body)
 	}
 	return true
 }
@@ -234,7 +236,7 @@ func (s *session) handleMessage(cfg *services.Config, ev *clientEvent) bool {
 	if d := ev.field("data"); d != nil {
 		body["data"] = d
 	}
-	ans := s.call(s.ctx, "on_message", t.svc.OnMessage, body)
+	ans := s.call(s.ctx, t.service, "on_message", t.svc.OnMessage, body)
 	if !ans.OK() {
 		s.reply(reply{event: "message", subscription: t.raw, err: errorText(ans, errUnhandled), extra: sub.extraJSON, data: ans.Data}.encode())
 		return false
@@ -262,7 +264,7 @@ func (s *session) forceUnsubscribe(sub *subscription, msg string, paced bool) {
 	if paced {
 		s.r.closeQueue.push(sub)
 	} else if svc.BeforeUnsubscribe != "" {
-		ans := s.call(context.WithoutCancel(s.ctx), "before_unsubscribe", svc.BeforeUnsubscribe, body)
+		ans := s.call(context.WithoutCancel(s.ctx), sub.service, "before_unsubscribe", svc.BeforeUnsubscribe, body)
 		data = ans.Data
 	}
 	o := newObject(128).str("event", "unsubscribe").raw("subscription", quote(sub.name)).str("error", msg).fields(sub.extraJSON)
@@ -271,7 +273,7 @@ func (s *session) forceUnsubscribe(sub *subscription, msg string, paced bool) {
 	}
 	s.reply(o.bytes())
 	if !paced && svc.OnUnsubscribe != "" {
-		s.call(context.WithoutCancel(s.ctx), "on_unsubscribe", svc.OnUnsubscribe, body)
+		s.call(context.WithoutCancel(s.ctx), sub.service, "on_unsubscribe", svc.OnUnsubscribe, body)
 	}
 }
 

@@ -95,7 +95,7 @@ func (sub *subscription) renew() {
 	if sub.isEnded() || svc.Authorizer == "" {
 		return
 	}
-	ans := s.call(s.ctx, "authorizer", svc.Authorizer, sub.fields.Load().body(sub.name))
+	ans := s.call(s.ctx, sub.service, "authorizer", svc.Authorizer, sub.fields.Load().body(sub.name))
 	s.enqueueEvent(sessionEvent{run: func() { s.applyRenewal(sub, ans) }})
 }
 
@@ -121,7 +121,7 @@ func (s *session) applyRenewal(sub *subscription, ans *callbacks.Answer) {
 			next.authorizer = fresh
 			sub.fields.Store(&next)
 			if svc.OnAuthorizationChange != "" {
-				s.call(context.WithoutCancel(s.ctx), "on_authorization_change", svc.OnAuthorizationChange, next.body(sub.name))
+				s.call(context.WithoutCancel(s.ctx), sub.service, "on_authorization_change", svc.OnAuthorizationChange, next.body(sub.name))
 			}
 		}
 	}
@@ -143,7 +143,7 @@ func (sub *subscription) beat() {
 	if sub.isEnded() || svc.OnHeartbeat == "" || svc.HeartbeatPeriod <= 0 {
 		return
 	}
-	ans := s.call(s.ctx, "on_heartbeat", svc.OnHeartbeat, sub.fields.Load().body(sub.name))
+	ans := s.call(s.ctx, sub.service, "on_heartbeat", svc.OnHeartbeat, sub.fields.Load().body(sub.name))
 	if !ans.OK() && s.ctx.Err() == nil {
 		s.r.metrics.HeartbeatFailures.Inc()
 		s.logger().Warn("heartbeat failed", "subscription", sub.name, "error", ans.Error)

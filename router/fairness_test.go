@@ -1,0 +1,171 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// epochReset is a reset header value a service may mean as a Unix time
+// (year 5138), not as a number of seconds.
+const epochReset = "99999999999"
+
+// TestRateLimitedServiceDoesNotStallOthersCloseCallbacks: a service that
+// answers every on_unsubscribe with 429 and a far-off reset header holds
+// only its own share of the close queue; another service's on_unsubscribe
+// is still called. The retry waits are long (tries × timeout = 20 s), so
+// only fairness, not their cap, lets the other service through in time.
+func TestRateLimitedServiceDoesNotStallOthersCloseCallbacks(t *testing.T) {
+	t.Parallel()
+	limited := newService(t)
+	limited.setHeader("X-Rate-Limit-Reset", epochReset)
+	limited.answer("/on_unsubscribe", 429, `{}`)
+	healthy := newService(t)
+
+	cfg := testConfig(t)
+	cfg.HTTP.MaxConcurrency = 4
+	cfg.HTTP.Timeout = services.Duration(10 * time.Second)
+	cfg.HTTP.Tries = 2
+	for name, svc := range map[string]*service{"limited": limited, "healthy": healthy} {
+		s := open()
+		s.OnUnsubscribe = svc.url("/on_unsubscribe")
+		cfg.Services[name] = s
+	}
+	h := newHarness(t, cfg)
+
+	c := h.dial()
+	const n = 16 // four times max_concurrency
+	for i := range n {
+		c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"limited.l%d"}`, i))
+		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"limited.l%d","status":"ok"}`, i))
+	}
+	c.conn.CloseNow()
+	eventually(t, 10*time.Second, "the rate-limited service's first answers", func() bool {
+		return len(limited.callsTo("/on_unsubscribe")) >= 2
+	})
+
+	other := h.dial()
+	other.send(`{"event":"subscribe","subscription":"healthy.h"}`)
+	other.expect(`{"event":"subscribe","subscription":"healthy.h","status":"ok"}`)
+	other.conn.CloseNow()
+	eventually(t, 8*time.Second, "the healthy service's on_unsubscribe", func() bool {
+		return len(healthy.callsTo("/on_unsubscribe")) == 1
+	})
+}
+
+// TestRateLimitResetWaitIsCapped: an epoch-style reset header does not make
+// a callback wait for hours, neither for a client waiting on its subscribe
+// nor in the close queue: each wait ends within tries × timeout.
+func TestRateLimitResetWaitIsCapped(t *testing.T) {
+	t.Parallel()
+	limited := newService(t)
+	limited.setHeader("X-Rate-Limit-Reset", epochReset)
+	limited.answer("/authorize", 429, `{}`)
+	limited.answer("/on_unsubscribe", 429, `{}`)
+
+	cfg := testConfig(t)
+	cfg.HTTP.Timeout = services.Duration(300 * time.Millisecond)
+	cfg.HTTP.Tries = 2
+	guarded := open()
+	guarded.Authorizer = limited.url("/authorize")
+	cfg.Services["guarded"] = guarded
+	closing := open()
+	closing.OnUnsubscribe = limited.url("/on_unsubscribe")
+	cfg.Services["closing"] = closing
+	h := newHarness(t, cfg)
+
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"guarded.g"}`)
+	select {
+	case got := <-c.frames:
+		want := `{"event":"subscribe","subscription":"guarded.g","status":"error","error":"Service unavailable."}`
+		if !jsonSame(got, []byte(want)) {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("subscribe still waiting on the 429 reset header after 15 s")
+	}
+	if n := len(limited.callsTo("/authorize")); n != 2 {
+		t.Errorf("authorizer tries = %d, want 2", n)
+	}
+
+	c.send(`{"event":"subscribe","subscription":"closing.c"}`)
+	c.expect(`{"event":"subscribe","subscription":"closing.c","status":"ok"}`)
+	c.conn.CloseNow()
+	eventually(t, 15*time.Second, "both tries of on_unsubscribe", func() bool {
+		return len(limited.callsTo("/on_unsubscribe")) == 2
+	})
+}
+
+// TestHungAuthorizerLeavesOtherServicesTheirShare: while many clients loop
+// on subscribes whose authorizer hangs, subscribes to a healthy service
+// still get their answer: the hung service holds at most its share of
+// http.max_concurrency, never every slot.
+func TestHungAuthorizerLeavesOtherServicesTheirShare(t *testing.T) {
+	t.Parallel()
+	hung := newService(t)
+	release := make(chan struct{})
+	var hanging atomic.Int32
+	hung.on("/authorize", func(map[string]any) (int, string) {
+		hanging.Add(1)
+		defer hanging.Add(-1)
+		<-release
+		return 200, `{"status":"ok"}`
+	})
+	healthy := newService(t)
+
+	cfg := testConfig(t)
+	cfg.HTTP.MaxConcurrency = 8
+	cfg.HTTP.Timeout = services.Duration(10 * time.Second) // longer than a healthy subscribe may wait
+	cfg.HTTP.Tries = 1
+	for name, svc := range map[string]*service{"hung": hung, "healthy": healthy} {
+		s := open()
+		s.Authorizer = svc.url("/authorize")
+		cfg.Services[name] = s
+	}
+	h := newHarness(t, cfg)
+	defer close(release) // before the services close: their handlers return
+
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	const loopers = 60
+	for i := range loopers {
+		c := h.dial()
+		wg.Go(func() {
+			for n := 0; ctx.Err() == nil; n++ {
+				msg := fmt.Sprintf(`{"event":"subscribe","subscription":"hung.c%d_%d"}`, i, n)
+				if c.conn.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
+					return
+				}
+				select {
+				case <-c.frames: // Service unavailable., after the timeout
+				case <-c.done:
+					return
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	eventually(t, 10*time.Second, "the hung authorizer's share of calls in flight", func() bool {
+		return hanging.Load() >= 4
+	})
+
+	c := h.dial()
+	for i := range 20 {
+		c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d"}`, i))
+		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d","status":"ok"}`, i))
+	}
+	if n := hanging.Load(); n > 4 {
+		t.Errorf("hung service has %d calls in flight, want at most its share of 4", n)
+	}
+}
