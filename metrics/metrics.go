@@ -33,6 +33,13 @@ type Metrics struct {
 	RedisUp           prometheus.Gauge
 	ConfigReloads     *prometheus.CounterVec
 	HeartbeatFailures prometheus.Counter
+	// Subscriptions counts live subscriptions by service; it changes on
+	// subscribe and unsubscribe, never on a delivery.
+	Subscriptions *prometheus.GaugeVec
+
+	// own is a registry of the wsrouter_* collectors alone, for readers
+	// that sample them often (the status page).
+	own *prometheus.Registry
 }
 
 // New registers a fresh set of collectors in their own registry, so several
@@ -68,13 +75,22 @@ func New() *Metrics {
 		HeartbeatFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "wsrouter_heartbeat_failures_total", Help: "on_heartbeat callbacks that did not answer ok.",
 		}),
+		Subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "wsrouter_subscriptions", Help: "Live subscriptions, by service.",
+		}, []string{"service"}),
+		own: prometheus.NewRegistry(),
+	}
+	ours := []prometheus.Collector{
+		m.Connections, m.ConnectionsTotal, m.Events, m.Deliveries, m.Dropped,
+		m.CallbackDuration, m.RedisUp, m.ConfigReloads, m.HeartbeatFailures,
+		m.Subscriptions,
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.Connections, m.ConnectionsTotal, m.Events, m.Deliveries, m.Dropped,
-		m.CallbackDuration, m.RedisUp, m.ConfigReloads, m.HeartbeatFailures,
 	)
+	m.Registry.MustRegister(ours...)
+	m.own.MustRegister(ours...)
 	for _, r := range []string{DropFilter, DropOrder, DropThrottle, DropSlowConsumer, DropMalformed, DropOverload} {
 		m.Dropped.WithLabelValues(r)
 	}
@@ -83,3 +99,8 @@ func New() *Metrics {
 	}
 	return m
 }
+
+// Own gathers the wsrouter_* collectors without the Go runtime and process
+// collectors, whose reading (the process's open files among it) costs more
+// than a reader that samples every few seconds should pay.
+func (m *Metrics) Own() prometheus.Gatherer { return m.own }

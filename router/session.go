@@ -259,6 +259,7 @@ func (s *session) teardown() {
 	s.subs = nil
 	s.subsMu.Unlock()
 	for _, sub := range subs {
+		s.r.metrics.Subscriptions.WithLabelValues(sub.service).Dec()
 		sub.end()
 		s.r.closeQueue.push(sub)
 	}
@@ -340,6 +341,7 @@ func (s *session) addSubscription(sub *subscription) bool {
 		return false
 	}
 	s.subs[sub.name] = sub
+	s.r.metrics.Subscriptions.WithLabelValues(sub.service).Inc()
 	return true
 }
 
@@ -352,5 +354,6 @@ func (s *session) removeSubscription(sub *subscription) bool {
 		return false
 	}
 	delete(s.subs, sub.name)
+	s.r.metrics.Subscriptions.WithLabelValues(sub.service).Dec()
 	return true
 }
