@@ -15,6 +15,7 @@ import (
 	"github.com/wsrouter/wsrouter/metrics"
 	"github.com/wsrouter/wsrouter/router"
 	"github.com/wsrouter/wsrouter/services"
+	"github.com/wsrouter/wsrouter/status"
 )
 
 // coalesce is how long file events are gathered into one reload, so that
@@ -30,6 +31,7 @@ type reloader struct {
 	level   *slog.LevelVar
 	log     *slog.Logger
 	watcher *fsnotify.Watcher
+	history *status.Reloads // the status page's list of recent reloads
 	done    chan struct{}
 	wg      sync.WaitGroup
 
@@ -37,8 +39,8 @@ type reloader struct {
 	cfg *services.Config
 }
 
-func newReloader(path string, cfg *services.Config, r *router.Router, m *metrics.Metrics, level *slog.LevelVar, log *slog.Logger) *reloader {
-	rl := &reloader{path: path, r: r, m: m, level: level, log: log, cfg: cfg, done: make(chan struct{})}
+func newReloader(path string, cfg *services.Config, r *router.Router, m *metrics.Metrics, history *status.Reloads, level *slog.LevelVar, log *slog.Logger) *reloader {
+	rl := &reloader{path: path, r: r, m: m, history: history, level: level, log: log, cfg: cfg, done: make(chan struct{})}
 	w, err := fsnotify.NewWatcher()
 	if err == nil {
 		// The directory, not the file: editors that write a new file and
@@ -119,6 +121,7 @@ func (rl *reloader) reload(why string) {
 	next, err := loadForReload(rl.path)
 	if err != nil {
 		rl.m.ConfigReloads.WithLabelValues("error").Inc()
+		rl.record(why, "error", err.Error())
 		var problems *services.Problems
 		if errors.As(err, &problems) {
 			for _, line := range strings.Split(problems.Error(), "\n") {
@@ -138,14 +141,42 @@ func (rl *reloader) reload(why string) {
 	if err := rl.r.Reload(next); err != nil {
 		rl.m.ConfigReloads.WithLabelValues("error").Inc()
 		rl.log.Error("config reload failed; keeping the running configuration", "trigger", why, "err", err)
+		rl.record(why, "error", err.Error())
 		return
 	}
 	rl.cfg = next
 	rl.level.Set(parseLevel(next.Log.Level))
 	rl.m.ConfigReloads.WithLabelValues("ok").Inc()
+	rl.record(why, "ok", describe(changes))
 	rl.log.Info("config reloaded", "trigger", why,
 		"services_added", changes.ServicesAdded, "services_removed", changes.ServicesRemoved,
 		"services_changed", changes.ServicesChanged, "other_changes", changes.Other)
+}
+
+// record adds a reload to the status page's list.
+func (rl *reloader) record(trigger, result, detail string) {
+	rl.history.Record(status.Reload{At: time.Now().UTC(), Trigger: trigger, Result: result, Detail: detail})
+}
+
+// describe says in one line what a reload changed.
+func describe(c services.Changes) string {
+	var parts []string
+	for _, p := range []struct {
+		what  string
+		names []string
+	}{
+		{"services added", c.ServicesAdded}, {"services removed", c.ServicesRemoved},
+		{"services changed", c.ServicesChanged}, {"other changes", c.Other},
+		{"ignored until a restart", c.RestartRequired},
+	} {
+		if len(p.names) > 0 {
+			parts = append(parts, p.what+": "+strings.Join(p.names, ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return "no changes"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // loadForReload reads and validates the file like services.Load, but

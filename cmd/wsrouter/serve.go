@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"github.com/wsrouter/wsrouter/metrics"
 	"github.com/wsrouter/wsrouter/router"
 	"github.com/wsrouter/wsrouter/services"
+	"github.com/wsrouter/wsrouter/status"
 )
 
 // serve runs the router until SIGTERM or SIGINT, then drains it. It
@@ -46,7 +49,8 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	}
 
 	m := metrics.New()
-	r, err := router.New(cfg, router.Options{Logger: log, Metrics: m})
+	nodeID := newNodeID()
+	r, err := router.New(cfg, router.Options{Logger: log, Metrics: m, NodeID: nodeID})
 	if err != nil {
 		return err
 	}
@@ -78,9 +82,20 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 			log.Error("websocket listener stopped", "err", err)
 		}
 	}()
+	reloads := new(status.Reloads)
+	reloader := newReloader(path, cfg, r, m, reloads, level, log)
+	defer reloader.stop()
 	var metricsServer *http.Server
 	if metricsLn != nil {
-		metricsServer = &http.Server{Handler: m.Handler(r.Ready), ReadHeaderTimeout: 10 * time.Second}
+		ops, stopStatus := operationsHandler(m, r, status.Options{
+			Config:  reloader.current,
+			Reloads: reloads,
+			Nodes:   nil, // node records come with the HTTP API (SPEC section 10)
+			NodeID:  nodeID,
+			Version: buildVersion(),
+		})
+		defer stopStatus()
+		metricsServer = &http.Server{Handler: ops, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := metricsServer.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("metrics listener stopped", "err", err)
@@ -92,9 +107,6 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 		scheme = "wss"
 	}
 	log.Info("wsrouter listening", "url", scheme+"://"+ln.Addr().String()+"/", "metrics", cfg.Metrics.Listen, "services", len(cfg.Services), "version", buildVersion())
-
-	reloader := newReloader(path, cfg, r, m, level, log)
-	defer reloader.stop()
 
 	for sig := range signals {
 		if sig == syscall.SIGHUP {
@@ -125,6 +137,19 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	}
 	log.Info("stopped", "unsubscribe_callbacks_left", left)
 	return nil
+}
+
+// newNodeID names this process in the probe channel and on the status
+// page: the host name and a random suffix, so two processes on one host
+// differ.
+func newNodeID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "wsrouter"
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return host + "-" + hex.EncodeToString(b[:])
 }
 
 func redisList(cfg *services.Config) []services.Redis {

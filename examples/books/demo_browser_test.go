@@ -4,59 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/wsrouter/wsrouter/internal/browsertest"
 )
-
-// chromiumNames are the browser binaries the browser test looks for.
-var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome"}
-
-func findChromium() string {
-	for _, name := range chromiumNames {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// consoleLog keeps a tab's console errors and exceptions for the test log.
-type consoleLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-// watch records the tab's console errors and warnings until the tab closes.
-// It subscribes before it returns, so call it once the tab exists.
-func (c *consoleLog) watch(ctx context.Context, tab string) {
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning {
-				c.mu.Lock()
-				c.lines = append(c.lines, fmt.Sprintf("%s: %s: %s", tab, m.Type, m.Text))
-				c.mu.Unlock()
-			}
-		}
-	}()
-}
-
-func (c *consoleLog) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Join(c.lines, "\n")
-}
 
 // pageReport returns a tab's connection state, error line and live log,
 // for failure messages.
@@ -75,39 +32,10 @@ func pageReport(tab context.Context) string {
 // both connect and show the book, an edit in one appears in the other. A
 // screenshot of the second tab is saved to $WSROUTER_ARTIFACTS.
 func TestDemoInBrowser(t *testing.T) {
-	chrome := findChromium()
-	if chrome == "" {
-		t.Skipf("no browser found (looked for %s on PATH); install Debian's chromium package to run this test", strings.Join(chromiumNames, ", "))
-	}
+	browserCtx := browsertest.Start(t, 1000, 900, 90*time.Second)
 	d := startDemo(t)
 
-	// The whole browser session is bounded: the allocator's deadline stops
-	// the browser.
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1000, 900),
-	)
-	defer cancelAlloc()
-	bounded, cancelBound := context.WithTimeout(allocCtx, 90*time.Second)
-	defer cancelBound()
-	browserCtx, cancelBrowser := chromedp.NewContext(bounded)
-	defer cancelBrowser()
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("start %s: %v", chrome, err)
-	}
-
-	var console consoleLog
+	var console browsertest.Console
 	defer func() {
 		if t.Failed() {
 			t.Logf("browser console:\n%s", console.String())
@@ -125,7 +53,7 @@ func TestDemoInBrowser(t *testing.T) {
 		if err := chromedp.Do(ctx); err != nil { // opens the tab
 			t.Fatalf("%s: open a tab: %v", name, err)
 		}
-		console.watch(ctx, name)
+		console.Watch(ctx, name)
 		step, cancelStep := context.WithTimeout(ctx, 30*time.Second)
 		defer cancelStep()
 		err := chromedp.Do(step,
