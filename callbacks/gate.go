@@ -73,6 +73,17 @@ func (g *Gate) InFlight(service string) (all, own int) {
 	return g.inFlight, own
 }
 
+// Waiting returns the requests waiting for a slot.
+func (g *Gate) Waiting() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, s := range g.turn {
+		n += len(s.waiting)
+	}
+	return n
+}
+
 // acquire waits for a slot for service; it returns ctx's error, holding
 // no slot, when ctx ends first. Each nil return is paired with release.
 func (g *Gate) acquire(ctx context.Context, service string) error {

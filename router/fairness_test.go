@@ -3,10 +3,13 @@ package router
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/coder/websocket"
 
@@ -167,5 +170,138 @@ func TestHungAuthorizerLeavesOtherServicesTheirShare(t *testing.T) {
 	}
 	if n := hanging.Load(); n > 4 {
 		t.Errorf("hung service has %d calls in flight, want at most its share of 4", n)
+	}
+}
+
+// TestCloseQueueHoldsNoSession: unsubscribe callbacks waiting in the close
+// queue keep only what they need; the closed session, with its buffers and
+// maps, is garbage as soon as it has been torn down.
+func TestCloseQueueHoldsNoSession(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	release := make(chan struct{})
+	svc.on("/on_unsubscribe", func(map[string]any) (int, string) {
+		<-release
+		return 200, `{"status":"ok"}`
+	})
+	cfg := testConfig(t)
+	cfg.HTTP.MaxConcurrency = 2
+	s := open()
+	s.OnUnsubscribe = svc.url("/on_unsubscribe")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	defer close(release) // before the service closes: its handlers return
+
+	c := h.dial()
+	const n = 20
+	for i := range n {
+		c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"books.b%d"}`, i))
+		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"books.b%d","status":"ok"}`, i))
+	}
+	gone := func() weak.Pointer[session] {
+		h.r.mu.Lock()
+		defer h.r.mu.Unlock()
+		for s := range h.r.sessions {
+			return weak.Make(s)
+		}
+		t.Fatal("no session")
+		return weak.Pointer[session]{}
+	}()
+	c.conn.CloseNow()
+	eventually(t, 10*time.Second, "the session torn down, its callbacks queued", func() bool {
+		h.r.mu.Lock()
+		sessions := len(h.r.sessions)
+		h.r.mu.Unlock()
+		h.r.closeQueue.mu.Lock()
+		queued := h.r.closeQueue.queued
+		h.r.closeQueue.mu.Unlock()
+		return sessions == 0 && queued == n-1 && len(svc.callsTo("/on_unsubscribe")) == 1
+	})
+	eventually(t, 10*time.Second, "the session collected", func() bool {
+		runtime.GC()
+		return gone.Value() == nil
+	})
+}
+
+// TestMaxConcurrencyHoldsAcrossReload: a reload that changes the http
+// section builds a new callback client; the calls of the old one still in
+// flight and the new one's together stay within http.max_concurrency.
+func TestMaxConcurrencyHoldsAcrossReload(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	release := make(chan struct{})
+	var inFlight, peak atomic.Int32
+	svc.on("/authorize", func(map[string]any) (int, string) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		raise(&peak, n)
+		<-release
+		return 200, `{"status":"ok"}`
+	})
+	cfg := testConfig(t)
+	cfg.HTTP.MaxConcurrency = 4
+	cfg.HTTP.Timeout = services.Duration(20 * time.Second)
+	cfg.HTTP.Tries = 1
+	for _, name := range []string{"a", "b"} { // two services, so that together they can fill the cap
+		s := open()
+		s.Authorizer = svc.url("/authorize")
+		cfg.Services[name] = s
+	}
+	h := newHarness(t, cfg)
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+
+	subscribe := func(round int) []*client {
+		var cs []*client
+		for i := range 6 {
+			for _, name := range []string{"a", "b"} {
+				c := h.dial()
+				c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"%s.r%d_%d"}`, name, round, i))
+				cs = append(cs, c)
+			}
+		}
+		return cs
+	}
+	before := subscribe(0)
+	eventually(t, 10*time.Second, "the cap filled", func() bool { return inFlight.Load() == 4 })
+
+	next := *cfg
+	next.HTTP.Wait = services.Duration(20 * time.Millisecond) // a new http section: a new client
+	if err := h.r.Reload(&next); err != nil {
+		t.Fatal(err)
+	}
+	if h.r.cb.Load() == nil {
+		t.Fatal("no callback client after the reload")
+	}
+	after := subscribe(1)
+	eventually(t, 10*time.Second, "the new client's calls waiting too, or going past the cap", func() bool {
+		return h.r.gate.Waiting() == len(before)+len(after)-4 || inFlight.Load() > 4
+	})
+	if n := inFlight.Load(); n != 4 {
+		t.Errorf("in flight after the reload = %d, want max_concurrency 4", n)
+	}
+	close(release)
+	for _, c := range append(before, after...) {
+		if got := c.next(); !strings.Contains(string(got), `"status":"ok"`) {
+			t.Errorf("subscribe answer %s, want ok", got)
+		}
+	}
+	if p := peak.Load(); p > 4 {
+		t.Errorf("peak callbacks in flight = %d, want at most max_concurrency 4", p)
+	}
+}
+
+// raise makes peak at least n.
+func raise(peak *atomic.Int32, n int32) {
+	for {
+		p := peak.Load()
+		if n <= p || peak.CompareAndSwap(p, n) {
+			return
+		}
 	}
 }
