@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/wsrouter/wsrouter/internal/redact"
 )
 
 // Options configure a Client. New rejects values out of range; it applies
@@ -137,7 +139,7 @@ func (c *Client) CallService(ctx context.Context, service, name, url string, bod
 // call does the work of Call.
 func (c *Client) call(ctx context.Context, name, url string, body any) *Answer {
 	log := c.logger(ctx)
-	a := &attempt{c: c, log: log, name: name, url: Redact(url)}
+	a := &attempt{c: c, log: log, name: name, url: redact.URL(url)}
 	payload, err := json.Marshal(body)
 	if err != nil {
 		log.Error("callback body cannot be encoded", "callback", name, "url", a.url, "error", err)

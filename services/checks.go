@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsrouter/wsrouter/internal/redact"
 )
 
 // The checks below return errors whose text is a Problem message: it says
@@ -38,7 +40,7 @@ func checkHostPort(s string) error {
 func checkHTTPURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return fmt.Errorf("must be an absolute http or https URL, got %q", redactURL(s))
+		return fmt.Errorf("must be an absolute http or https URL, got %q", redact.URL(s))
 	}
 	return nil
 }
@@ -48,27 +50,24 @@ func checkHTTPURL(s string) error {
 func checkRedisURL(s string) error {
 	if addr, ok := (Redis{URL: s}).Embedded(); ok {
 		if checkHostPort(addr) != nil {
-			return fmt.Errorf("must be embedded://HOST:PORT with a numeric port, got %q", s)
+			return fmt.Errorf("must be embedded://HOST:PORT with a numeric port, got %q", redact.URL(s))
 		}
 		return nil
 	}
 	if _, err := redis.ParseURL(s); err != nil {
+		const want = `must be "embedded", "embedded://HOST:PORT" or a redis://, rediss:// or unix:// URL`
+		shown := redact.URL(s)
+		if shown != s {
+			// The parser's reason quotes parts of the URL, password included.
+			return fmt.Errorf("%s, got %q (the reason is left out: it would show the password)", want, shown)
+		}
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
-			err = uerr.Err // its text repeats the URL, password included
+			err = uerr.Err // its text repeats the URL
 		}
-		return fmt.Errorf(`must be "embedded", "embedded://HOST:PORT" or a redis://, rediss:// or unix:// URL, got %q: %v`,
-			redactURL(s), err)
+		return fmt.Errorf("%s, got %q: %v", want, s, err)
 	}
 	return nil
-}
-
-// redactURL hides the password of a URL that has one, for messages.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
 }
 
 // headerName is an HTTP header name (an RFC 9110 token).

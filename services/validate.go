@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wsrouter/wsrouter/internal/redact"
 )
 
 // Validate checks every section of c and returns a *Problems listing all
@@ -181,7 +183,7 @@ func (v *validator) redisPair(main, alt Redis) {
 			altAddr, main.URL), "redis.url")
 	case main.URL == alt.URL && main.ChannelPrefix == alt.ChannelPrefix:
 		v.add("redis_alt", fmt.Sprintf("must differ from redis in url or channel_prefix, both have url %q and channel_prefix %q",
-			redactURL(alt.URL), alt.ChannelPrefix), "redis")
+			redact.URL(alt.URL), alt.ChannelPrefix), "redis")
 	}
 }
 
@@ -281,7 +283,7 @@ func (v *validator) service(name string, s *Service) {
 	case s.HeartbeatPeriod > 0 && s.OnHeartbeat == "":
 		v.add(heartbeat, fmt.Sprintf("needs %s.on_heartbeat (heartbeat_period is %s, on_heartbeat is not set)", p, s.HeartbeatPeriod), p+".on_heartbeat")
 	case s.HeartbeatPeriod <= 0 && s.OnHeartbeat != "":
-		v.add(p+".on_heartbeat", fmt.Sprintf("needs %s (on_heartbeat is %q, heartbeat_period is not set)", heartbeat, redactURL(s.OnHeartbeat)), heartbeat)
+		v.add(p+".on_heartbeat", fmt.Sprintf("needs %s (on_heartbeat is %q, heartbeat_period is not set)", heartbeat, redact.URL(s.OnHeartbeat)), heartbeat)
 	}
 	if s.AuthorizationRenewalPeriod > 0 && s.Authorizer == "" {
 		v.add(period, fmt.Sprintf("needs %s.authorizer (authorization_renewal_period is %s, authorizer is not set)",
