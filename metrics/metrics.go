@@ -36,6 +36,10 @@ type Metrics struct {
 	// Subscriptions counts live subscriptions by service; it changes on
 	// subscribe and unsubscribe, never on a delivery.
 	Subscriptions *prometheus.GaugeVec
+	// PresenceMembers counts the presence members this node holds in
+	// Redis; PresenceEvents the join and leave events it published.
+	PresenceMembers prometheus.Gauge
+	PresenceEvents  *prometheus.CounterVec
 
 	// own is a registry of the wsrouter_* collectors alone, for readers
 	// that sample them often (the status page).
@@ -78,12 +82,18 @@ func New() *Metrics {
 		Subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "wsrouter_subscriptions", Help: "Live subscriptions, by service.",
 		}, []string{"service"}),
+		PresenceMembers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wsrouter_presence_members", Help: "Presence members this node holds in Redis, summed over subscription names.",
+		}),
+		PresenceEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsrouter_presence_events_total", Help: "Presence events this node published, by event (join, leave).",
+		}, []string{"event"}),
 		own: prometheus.NewRegistry(),
 	}
 	ours := []prometheus.Collector{
 		m.Connections, m.ConnectionsTotal, m.Events, m.Deliveries, m.Dropped,
 		m.CallbackDuration, m.RedisUp, m.ConfigReloads, m.HeartbeatFailures,
-		m.Subscriptions,
+		m.Subscriptions, m.PresenceMembers, m.PresenceEvents,
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -91,6 +101,8 @@ func New() *Metrics {
 	)
 	m.Registry.MustRegister(ours...)
 	m.own.MustRegister(ours...)
+	m.PresenceEvents.WithLabelValues("join")
+	m.PresenceEvents.WithLabelValues("leave")
 	for _, r := range []string{DropFilter, DropOrder, DropThrottle, DropSlowConsumer, DropMalformed, DropOverload} {
 		m.Dropped.WithLabelValues(r)
 	}

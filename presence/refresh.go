@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Run refreshes this node's entries every TTL/3 until ctx ends. Each pass
+// Run refreshes this node's entries every TTL/3 until ctx ends, skipping
+// the passes while Options.Ready reports false. Each pass
 // also sweeps the dead entries of the names this node holds, so a dead
 // node's members leave within TTL plus one period of its last refresh,
 // published by whichever live node sweeps them first.
@@ -18,7 +19,9 @@ func (t *Tracker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			t.Refresh(ctx)
+			if t.ready() {
+				t.Refresh(ctx)
+			}
 		}
 	}
 }
@@ -128,6 +131,7 @@ func (t *Tracker) restore(ctx context.Context, name, member string) error {
 	if e.held {
 		e.held = false
 		t.stored.Add(-1)
+		t.onHeld(-1)
 	}
 	return t.hold(ctx, name, member, e, events)
 }

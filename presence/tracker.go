@@ -46,6 +46,14 @@ type Options struct {
 	Now func() time.Time
 	// Logger gets failed Redis steps. Nil means slog.Default().
 	Logger *slog.Logger
+	// Ready reports whether Redis is reachable; Run skips its passes
+	// while it reports false. Nil means always.
+	Ready func() bool
+	// OnMembers is told each change of the number of members this node
+	// holds in Redis. Nil means nobody.
+	OnMembers func(delta int)
+	// OnSent is told of each event published, by kind. Nil means nobody.
+	OnSent func(kind string)
 }
 
 // Tracker records this node's members in Redis and publishes join and
@@ -58,6 +66,9 @@ type Tracker struct {
 	ttl     time.Duration
 	now     func() time.Time
 	log     *slog.Logger
+	ready   func() bool
+	onHeld  func(delta int)
+	onSent  func(kind string)
 
 	mu    sync.Mutex
 	names map[string]*room // guarded by mu
@@ -104,6 +115,9 @@ func New(opts Options) (*Tracker, error) {
 		ttl:     opts.TTL,
 		now:     opts.Now,
 		log:     opts.Logger,
+		ready:   opts.Ready,
+		onHeld:  opts.OnMembers,
+		onSent:  opts.OnSent,
 		names:   map[string]*room{},
 	}
 	if t.ttl == 0 {
@@ -114,6 +128,15 @@ func New(opts Options) (*Tracker, error) {
 	}
 	if t.log == nil {
 		t.log = slog.Default()
+	}
+	if t.ready == nil {
+		t.ready = func() bool { return true }
+	}
+	if t.onHeld == nil {
+		t.onHeld = func(int) {}
+	}
+	if t.onSent == nil {
+		t.onSent = func(string) {}
 	}
 	if t.publish == nil {
 		if p, ok := opts.Client.(interface {
@@ -208,6 +231,7 @@ func (t *Tracker) hold(ctx context.Context, name, member string, e *entry, event
 	}
 	e.held = true
 	t.stored.Add(1)
+	t.onHeld(1)
 	if joined == 1 && events {
 		t.send(ctx, Join, name, member)
 	}
@@ -219,6 +243,7 @@ func (t *Tracker) hold(ctx context.Context, name, member string, e *entry, event
 func (t *Tracker) release(ctx context.Context, name, member string, e *entry, events bool) error {
 	e.held = false
 	t.stored.Add(-1)
+	t.onHeld(-1)
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	left, err := removeScript.Run(ctx, t.client, keys(t.prefix, name), holder(t.node, member), member).Int()
@@ -246,6 +271,7 @@ func (t *Tracker) send(ctx context.Context, kind, name, member string) {
 	} else {
 		t.leaves.Add(1)
 	}
+	t.onSent(kind)
 }
 
 // expiry returns the expiry of an entry written now and the lifetime of a
