@@ -82,6 +82,8 @@ func (s *session) handleFrame(frame []byte) {
 		ok2 = s.handleMessage(cfg, &ev)
 	case "ping":
 		ok2 = s.handlePing(&ev)
+	case "presence":
+		ok2 = s.handlePresence(cfg, &ev)
 	default:
 		s.countEvent("unknown", false)
 		s.reply(reply{event: ev.name, err: errEventNotFound}.encode())
@@ -94,7 +96,7 @@ func (s *session) handleFrame(frame []byte) {
 // chose are counted as "unknown", so clients cannot grow the label set.
 func (s *session) countEvent(name string, ok bool) {
 	switch name {
-	case "auth", "subscribe", "unsubscribe", "message", "ping", "invalid":
+	case "auth", "subscribe", "unsubscribe", "message", "ping", "presence", "invalid":
 	default:
 		name = "unknown"
 	}

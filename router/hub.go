@@ -236,13 +236,16 @@ func (h *hub) fanout(m *redis.Message) {
 	if svc, ok := h.r.cfg.Load().Services[serviceOf(ch.name)]; ok && svc != nil {
 		filterFields = svc.FilterFields
 	}
-	p, warn, err := decodePublication(ch.name, []byte(m.Payload), len(filterFields) > 0, time.Now())
+	p, warn, err := h.r.decodeMessage(ch.name, []byte(m.Payload), len(filterFields) > 0, time.Now())
 	if err != nil {
 		h.r.drops.malformed.Inc()
 		if h.dropLog.Allow() {
 			h.log.Warn("publication dropped", "channel", m.Channel, "err", err, "payload", truncateRunes(m.Payload, 200))
 		}
 		return
+	}
+	if p == nil {
+		return // a presence event this service does not send now
 	}
 	if warn != "" && h.dropLog.Allow() {
 		h.log.Warn(warn, "channel", m.Channel)

@@ -21,7 +21,8 @@ type publication struct {
 	top         map[string]json.RawMessage // every top-level member; only when the service filters
 	opts        *pubOptions                // nil when no option applies
 	receivedAt  time.Time
-	plain       []byte // the delivery frame without extra fields
+	plain       []byte         // the delivery frame without extra fields
+	presence    *presenceEvent // set for a join or leave, which skips the filters
 }
 
 // pubOptions are the per-subscription options a publication carries.

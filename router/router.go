@@ -18,6 +18,7 @@ import (
 
 	"github.com/wsrouter/wsrouter/callbacks"
 	"github.com/wsrouter/wsrouter/metrics"
+	"github.com/wsrouter/wsrouter/presence"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -43,6 +44,8 @@ type Router struct {
 	nodeID     string
 	hubs       []*hub
 	closeQueue *closeQueue
+	tracker    *presence.Tracker // members of presence services
+	presence   presenceRedis
 	timers     atomic.Int64 // renewal and heartbeat timers armed, for tests
 
 	mu       sync.Mutex
@@ -95,6 +98,9 @@ func New(cfg *services.Config, opts Options) (*Router, error) {
 			return nil, err
 		}
 		r.hubs = append(r.hubs, h)
+	}
+	if err := r.startPresence(cfg); err != nil {
+		return nil, err
 	}
 	r.closeQueue = newCloseQueue(r)
 	return r, nil
@@ -165,6 +171,7 @@ func (r *Router) Start() {
 		h.start(ctx)
 	}
 	r.closeQueue.start()
+	r.presence.run(ctx, r.tracker)
 }
 
 // Ready reports nil when the router can take new connections: not
@@ -372,5 +379,6 @@ func (r *Router) Shutdown(ctx context.Context) int {
 	for _, h := range r.hubs {
 		h.wait()
 	}
+	r.presence.stop()
 	return left
 }

@@ -95,6 +95,7 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 
 	// 2. Redis subscribe; deliveries are held back from here on.
 	sub := newSubscription(s, t.name, t.service, svc, fs)
+	sub.member = presenceMember(svc, fs)
 	if err := s.joinChannels(cfg, sub); err != nil {
 		sub.end()
 		if s.ctx.Err() == nil {
@@ -120,6 +121,9 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 		sub.end() // the connection closed meanwhile
 		return false
 	}
+	// The member is recorded before the reply, so whoever learns of this
+	// subscription finds it in the member list.
+	sub.joinPresence(svc.PresenceEvents)
 	// Deliveries are still held back, so none can overtake the reply.
 	s.reply(reply{event: "subscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode())
 	sub.goLive(cfg.Services[t.service].FilterFields)

@@ -67,6 +67,10 @@ type subscription struct {
 	svc       *services.Service // the service's configuration at subscribe time
 	fields    atomic.Pointer[fieldSet]
 	channels  []*channel // one per Redis
+	member    string     // presence member JSON; "" when the service had no presence
+
+	presenceMu sync.Mutex // serialises recording and removing the member
+	tracked    bool       // guarded by presenceMu: the member is recorded
 
 	// live turns true once the ok reply is queued; until then deliveries
 	// are held back in held, in publish order.
@@ -130,6 +134,9 @@ func (sub *subscription) goLive(filterFields []string) {
 
 // filter applies the field filter, order and throttle, then sends.
 func (sub *subscription) filter(p *publication, filterFields []string, cache *encodeCache) bool {
+	if p.presence != nil {
+		return sub.emitPresence(p)
+	}
 	if p.opts == nil {
 		return sub.passesFields(p, filterFields) && sub.emit(p, cache)
 	}
@@ -142,6 +149,9 @@ func (sub *subscription) filter(p *publication, filterFields []string, cache *en
 func (sub *subscription) filterLocked(p *publication, filterFields []string, cache *encodeCache) bool {
 	if sub.ended || !sub.passesFields(p, filterFields) {
 		return false
+	}
+	if p.presence != nil {
+		return sub.emitPresence(p)
 	}
 	if o := p.opts; o != nil {
 		if o.hasOrder {
@@ -231,6 +241,7 @@ func (sub *subscription) end() {
 	for _, ch := range sub.channels {
 		ch.hub.remove(ch, sub)
 	}
+	sub.leavePresence()
 }
 
 func (sub *subscription) isEnded() bool {
