@@ -147,7 +147,11 @@ func (f *fleet) open(c *client, start time.Time, sem chan struct{}) error {
 		return fmt.Errorf("wsbench: client %d: dial: %w", c.idx, err)
 	}
 	conn.SetReadLimit(int64(f.cfg.payload) + 64<<10)
-	if err := subscribe(ctx, conn, c.sub); err != nil {
+	var extra map[string]string
+	if f.cfg.memberField != "" {
+		extra = map[string]string{f.cfg.memberField: fmt.Sprintf("c%d", c.idx)}
+	}
+	if err := subscribe(ctx, conn, c.sub, extra); err != nil {
 		conn.CloseNow()
 		return fmt.Errorf("wsbench: client %d: %w", c.idx, err)
 	}
@@ -156,9 +160,14 @@ func (f *fleet) open(c *client, start time.Time, sem chan struct{}) error {
 	return nil
 }
 
-// subscribe sends the subscribe event and waits for its reply.
-func subscribe(ctx context.Context, conn *websocket.Conn, sub string) error {
-	req, err := json.Marshal(map[string]string{"event": "subscribe", "subscription": sub})
+// subscribe sends the subscribe event, with the extra fields, and waits
+// for its reply.
+func subscribe(ctx context.Context, conn *websocket.Conn, sub string, extra map[string]string) error {
+	ev := map[string]string{"event": "subscribe", "subscription": sub}
+	for k, v := range extra {
+		ev[k] = v
+	}
+	req, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("subscribe %s: %w", sub, err)
 	}

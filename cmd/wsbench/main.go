@@ -59,6 +59,7 @@ type config struct {
 	candidate       string
 	timersLabel     string
 	callbackAddr    string
+	memberField     string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -89,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.goals, "goals", false, "with -summarize: also print the performance targets, met or not")
 	fs.StringVar(&c.candidate, "candidate", "wsrouter", "with -goals: server label measured against -baseline")
 	fs.StringVar(&c.timersLabel, "timers-label", "wsrouter-timers", "with -goals: label of the candidate with timers configured")
+	fs.StringVar(&c.memberField, "member-field", "", "send this extra field with each subscribe, \"c<i>\" for client i, so a presence service sees one member per client")
 	fs.StringVar(&c.callbackAddr, "callback-server", "", "serve HTTP on this address answering every request {\"status\":\"ok\"} until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return c, err
