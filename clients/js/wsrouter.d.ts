@@ -95,6 +95,21 @@ export interface SubscribeOptions<T = unknown, S = T> {
   onReply?: (this: Subscription<T, S>, reply: Frame) => void;
   /** Each change of the subscription's state. */
   onState?: (this: Subscription<T, S>, state: SubscriptionState) => void;
+  /** A member joined (presence_events); never this subscription's own. */
+  onJoin?: (this: Subscription<T, S>, member: Member, frame: Frame) => void;
+  /** A member left (presence_events): its last subscription ended. */
+  onLeave?: (this: Subscription<T, S>, member: Member, frame: Frame) => void;
+}
+
+/** A presence member: the presence_fields values of its subscriptions. */
+export type Member = Record<string, unknown>;
+
+/** The answer to Subscription.presence(). */
+export interface PresenceList {
+  /** The members, sorted by their JSON. */
+  members: Member[];
+  /** True when the router cut the list (at 1,000 members). */
+  truncated: boolean;
 }
 
 /** An error answered by the router; `message` is its error string exactly. */
@@ -129,8 +144,11 @@ export declare class Subscription<T = unknown, S = T> {
   on(event: 'unsubscribe', fn: (this: Subscription<T, S>, error: string | null, frame: Frame | null) => void): () => void;
   on(event: 'reply', fn: (this: Subscription<T, S>, reply: Frame) => void): () => void;
   on(event: 'state', fn: (this: Subscription<T, S>, state: SubscriptionState) => void): () => void;
+  on(event: 'join' | 'leave', fn: (this: Subscription<T, S>, member: Member, frame: Frame) => void): () => void;
   /** Sends a message event; false when not active on an open connection. */
   send(data: unknown): boolean;
+  /** Who is subscribed, on a service with presence; rejects with RouterError. */
+  presence(): Promise<PresenceList>;
   /** Ends it; resolves with before_unsubscribe's data, rejects with RouterError. */
   unsubscribe(): Promise<unknown>;
 }

@@ -90,7 +90,8 @@ class Subscription {
 
   /**
    * Listens to "subscribe" (data, reply), "message" (data, frame),
-   * "unsubscribe" (error, frame), "reply" (reply) or "state" (state).
+   * "unsubscribe" (error, frame), "reply" (reply), "state" (state), or, on
+   * a service with presence events, "join" and "leave" (member, frame).
    * Returns a function that stops listening.
    */
   on(event, fn) {
@@ -109,6 +110,19 @@ class Subscription {
   send(data) {
     if (!this.active || this.client.state !== States.CONNECTED) return false;
     return this.client._send({ event: 'message', subscription: this.name, data });
+  }
+
+  /**
+   * Asks who is subscribed to this name, across every router node, on a
+   * service with presence. Resolves with {members, truncated}; rejects
+   * with a RouterError ("Presence is not enabled.", "Subscription does not
+   * exist.") or when not connected.
+   */
+  presence() {
+    return this.client._request({ ...this.fields, event: 'presence', subscription: this.name }).then((reply) => ({
+      members: reply.members ?? [],
+      truncated: reply.truncated === true,
+    }));
   }
 
   /**
@@ -512,6 +526,10 @@ class Client {
     const sub = this._subs.get(frame.subscription);
     if (frame.event === 'message') {
       if (sub) sub._dispatch('message', 'onMessage', [frame.data, frame]);
+      return;
+    }
+    if ((frame.event === 'join' || frame.event === 'leave') && sub) {
+      sub._dispatch(frame.event, frame.event === 'join' ? 'onJoin' : 'onLeave', [frame.member, frame]);
       return;
     }
     if (frame.event === 'unsubscribe' && sub) {

@@ -38,6 +38,10 @@ services:
   revoked:
     authorizer: ${base}/revoked/authorize/
     authorization_renewal_period: 300ms
+  room:
+    presence: true
+    presence_fields: [user_id]
+    presence_events: true
 `;
 }
 
@@ -310,6 +314,25 @@ describe('wsrouter client', { timeout: 60000 }, () => {
     assert.deepEqual(states, [SubscriptionStates.ACTIVE, SubscriptionStates.UNSUBSCRIBING, SubscriptionStates.ENDED]);
     await publish(redis.addr, 'books.handle', { subscription: 'books.handle', data: { n: 2 } });
     assert.equal(messages.seen.length, 1, 'a removed listener hears nothing more');
+  });
+
+  test('presence lists the members and join and leave reach their handlers', async (t) => {
+    const alice = await connected(t);
+    const bob = await connected(t, { ticket: () => issueTicket('bob') });
+    const onJoin = recorder();
+    const onLeave = recorder();
+    const mine = await alice.subscribe('room.r1', { onJoin, onLeave });
+    const theirs = await bob.subscribe('room.r1');
+    await onJoin.waitCount(1, 'the join of bob');
+    assert.deepEqual(onJoin.seen[0][0], { user_id: 'bob' });
+    assert.deepEqual(await theirs.presence(), { members: [{ user_id: 'alice' }, { user_id: 'bob' }], truncated: false });
+    await theirs.unsubscribe();
+    await onLeave.waitCount(1, 'the leave of bob');
+    assert.deepEqual(onLeave.seen[0][0], { user_id: 'bob' });
+    assert.deepEqual((await mine.presence()).members, [{ user_id: 'alice' }]);
+    const other = await alice.subscribe('books.b9');
+    await assert.rejects(other.presence(), (err) => err instanceof RouterError && err.message === 'Presence is not enabled.');
+    assert.equal(onJoin.seen.length, 1, 'no join of its own');
   });
 
   test('a refused re-subscribe ends the handle with the error', async (t) => {
