@@ -19,15 +19,15 @@ import (
 // Options configure a Client. New rejects values out of range; it applies
 // no defaults (the configuration does).
 type Options struct {
-	Timeout               time.Duration                                  // per try, including the wait for a request slot; must be > 0
-	Tries                 int                                            // tries in all (>=1)
-	Wait                  time.Duration                                  // pause between tries; zero means none
-	CAFile                string                                         // extra CA bundle (PEM) trusted for https callbacks; "" = system roots
-	RateLimitResetHeaders []string                                       // 429: wait for the first of these headers present (seconds, or a Unix time from 1e9 on; at most Timeout × Tries and 3600 s), else Wait
-	MaxConcurrency        int                                            // requests in flight at once for this Client, half of them at most for one service; the rest wait their turn (bounded by their own timeout); zero means no cap; ignored when Gate is set
-	Gate                  *Gate                                          // caps requests in flight, shared with other Clients; nil means a Gate of MaxConcurrency of this Client's own
-	Logger                *slog.Logger                                   // nil = slog.Default()
-	Observe               func(callback, result string, d time.Duration) // optional metrics hook, called once per Call with the callback name, result "ok"|"error"|"unavailable", and total duration
+	Timeout               time.Duration                                           // per try, including the wait for a request slot; must be > 0
+	Tries                 int                                                     // tries in all (>=1)
+	Wait                  time.Duration                                           // pause between tries; zero means none
+	CAFile                string                                                  // extra CA bundle (PEM) trusted for https callbacks; "" = system roots
+	RateLimitResetHeaders []string                                                // 429: wait for the first of these headers present (seconds, or a Unix time from 1e9 on; at most Timeout × Tries and 3600 s), else Wait
+	MaxConcurrency        int                                                     // requests in flight at once for this Client, half of them at most for one service; the rest wait their turn (bounded by their own timeout); zero means no cap; ignored when Gate is set
+	Gate                  *Gate                                                   // caps requests in flight, shared with other Clients; nil means a Gate of MaxConcurrency of this Client's own
+	Logger                *slog.Logger                                            // nil = slog.Default()
+	Observe               func(service, callback, result string, d time.Duration) // optional metrics hook, called once per Call with the service ("" for Call), the callback name, result "ok"|"error"|"unavailable", and total duration
 }
 
 // Client makes callback requests. It is safe for concurrent use; build a
@@ -131,7 +131,7 @@ func (c *Client) CallService(ctx context.Context, service, name, url string, bod
 		case answer.Unavailable():
 			result = "unavailable"
 		}
-		c.opts.Observe(name, result, time.Since(start))
+		c.opts.Observe(service, name, result, time.Since(start))
 	}
 	return answer
 }

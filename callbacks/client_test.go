@@ -303,23 +303,23 @@ func TestCallObserve(t *testing.T) {
 			t.Parallel()
 			srv := serve(t, &script{replies: []reply{tt.reply}})
 			type observation struct {
-				callback, result string
-				d                time.Duration
+				service, callback, result string
+				d                         time.Duration
 			}
 			var seen []observation
 			o := testOptions()
-			o.Observe = func(callback, result string, d time.Duration) {
-				seen = append(seen, observation{callback, result, d})
+			o.Observe = func(service, callback, result string, d time.Duration) {
+				seen = append(seen, observation{service, callback, result, d})
 			}
 			c := newClient(t, o)
 
-			c.Call(context.Background(), "before_subscribe", srv.URL, nil)
+			c.CallService(context.Background(), "books", "before_subscribe", srv.URL, nil)
 
 			if len(seen) != 1 {
 				t.Fatalf("Observe called %d times, want 1", len(seen))
 			}
-			if seen[0].callback != "before_subscribe" || seen[0].result != tt.result || seen[0].d <= 0 {
-				t.Errorf("Observe got %+v, want before_subscribe %s and a duration", seen[0], tt.result)
+			if seen[0].service != "books" || seen[0].callback != "before_subscribe" || seen[0].result != tt.result || seen[0].d <= 0 {
+				t.Errorf("Observe got %+v, want books' before_subscribe %s and a duration", seen[0], tt.result)
 			}
 		})
 	}

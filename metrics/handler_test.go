@@ -14,6 +14,12 @@ func TestHandler(t *testing.T) {
 	t.Parallel()
 	m := New()
 	var down atomic.Bool
+	m.ObserveReadiness(func() error {
+		if down.Load() {
+			return errors.New("redis: connection refused")
+		}
+		return nil
+	})
 	srv := httptest.NewServer(m.Handler(func() error {
 		if down.Load() {
 			return errors.New("redis: connection refused")
@@ -42,6 +48,7 @@ func TestHandler(t *testing.T) {
 		{"runtime collectors", "/metrics", 200, "go_goroutines"},
 		{"healthz", "/healthz", 200, "ok"},
 		{"readyz", "/readyz", 200, "ready"},
+		{"ready gauge", "/metrics", 200, "wsrouter_ready 1"},
 		{"pprof", "/debug/pprof/", 200, "goroutine"},
 	}
 	for _, tc := range cases {
@@ -52,5 +59,8 @@ func TestHandler(t *testing.T) {
 	down.Store(true)
 	if status, body := get("/readyz"); status != 503 || !strings.Contains(body, "connection refused") {
 		t.Errorf("not ready: GET /readyz = %d %q", status, body)
+	}
+	if _, body := get("/metrics"); !strings.Contains(body, "wsrouter_ready 0") {
+		t.Errorf("not ready: /metrics has no wsrouter_ready 0")
 	}
 }

@@ -17,6 +17,9 @@ const (
 	DropOverload     = "overload"
 )
 
+// callbackBuckets are the callback histograms' bounds in seconds.
+var callbackBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
 // Metrics holds every collector wsrouter exports. The zero value is not
 // usable; build one with New.
 type Metrics struct {
@@ -24,15 +27,18 @@ type Metrics struct {
 	// and process collectors.
 	Registry *prometheus.Registry
 
-	Connections       prometheus.Gauge
-	ConnectionsTotal  prometheus.Counter
-	Events            *prometheus.CounterVec
-	Deliveries        prometheus.Counter
-	Dropped           *prometheus.CounterVec
-	CallbackDuration  *prometheus.HistogramVec
-	RedisUp           prometheus.Gauge
-	ConfigReloads     *prometheus.CounterVec
-	HeartbeatFailures prometheus.Counter
+	Connections      prometheus.Gauge
+	ConnectionsTotal prometheus.Counter
+	Events           *prometheus.CounterVec
+	Deliveries       prometheus.Counter
+	Dropped          *prometheus.CounterVec
+	CallbackDuration *prometheus.HistogramVec
+	// ServiceCallbackDuration is CallbackDuration by service too ("" for
+	// the ticket validation, which belongs to no service).
+	ServiceCallbackDuration *prometheus.HistogramVec
+	RedisUp                 prometheus.Gauge
+	ConfigReloads           *prometheus.CounterVec
+	HeartbeatFailures       prometheus.Counter
 	// Subscriptions counts live subscriptions by service; it changes on
 	// subscribe and unsubscribe, never on a delivery.
 	Subscriptions *prometheus.GaugeVec
@@ -68,8 +74,12 @@ func New() *Metrics {
 		}, []string{"reason"}),
 		CallbackDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "wsrouter_callback_duration_seconds", Help: "Service callback duration including retries, by callback and result (ok, error, unavailable).",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+			Buckets: callbackBuckets,
 		}, []string{"callback", "result"}),
+		ServiceCallbackDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "wsrouter_service_callback_duration_seconds", Help: "Service callback duration including retries, by service, callback and result (ok, error, unavailable).",
+			Buckets: callbackBuckets,
+		}, []string{"service", "callback", "result"}),
 		RedisUp: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "wsrouter_redis_up", Help: "1 when every configured Redis is connected and the delivery probe passes.",
 		}),
@@ -92,7 +102,7 @@ func New() *Metrics {
 	}
 	ours := []prometheus.Collector{
 		m.Connections, m.ConnectionsTotal, m.Events, m.Deliveries, m.Dropped,
-		m.CallbackDuration, m.RedisUp, m.ConfigReloads, m.HeartbeatFailures,
+		m.CallbackDuration, m.ServiceCallbackDuration, m.RedisUp, m.ConfigReloads, m.HeartbeatFailures,
 		m.Subscriptions, m.PresenceMembers, m.PresenceEvents,
 	}
 	m.Registry.MustRegister(
@@ -110,6 +120,21 @@ func New() *Metrics {
 		m.ConfigReloads.WithLabelValues(r)
 	}
 	return m
+}
+
+// ObserveReadiness exports wsrouter_ready, 1 while ready reports nil (when
+// /readyz answers 200) and 0 otherwise, read at each scrape. Call it once.
+func (m *Metrics) ObserveReadiness(ready func() error) {
+	g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "wsrouter_ready", Help: "1 while /readyz answers 200: Redis connected, the delivery probe passing, not shutting down.",
+	}, func() float64 {
+		if ready() != nil {
+			return 0
+		}
+		return 1
+	})
+	m.Registry.MustRegister(g)
+	m.own.MustRegister(g)
 }
 
 // Own gathers the wsrouter_* collectors without the Go runtime and process

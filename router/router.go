@@ -144,8 +144,9 @@ func (r *Router) apply(cfg *services.Config) error {
 			RateLimitResetHeaders: cfg.HTTP.RateLimitResetHeaders,
 			Gate:                  r.gate,
 			Logger:                r.log,
-			Observe: func(callback, result string, d time.Duration) {
+			Observe: func(service, callback, result string, d time.Duration) {
 				r.metrics.CallbackDuration.WithLabelValues(callback, result).Observe(d.Seconds())
+				r.metrics.ServiceCallbackDuration.WithLabelValues(service, callback, result).Observe(d.Seconds())
 			},
 		})
 		if err != nil {

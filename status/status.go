@@ -132,6 +132,7 @@ func (s *Status) Sample() {
 func read(families []*dto.MetricFamily) (Sample, histograms) {
 	sample := Sample{Subscriptions: map[string]float64{}, Dropped: map[string]float64{}, Redis: map[string]float64{}}
 	hist := histograms{series: map[seriesKey]histogram{}}
+	plain := map[seriesKey]histogram{} // by callback only, when no series has a service
 	for _, f := range families {
 		for _, m := range f.GetMetric() {
 			labels := map[string]string{}
@@ -153,19 +154,27 @@ func read(families []*dto.MetricFamily) (Sample, histograms) {
 					shard = "redis"
 				}
 				sample.Redis[shard] = m.GetGauge().GetValue()
+			case "wsrouter_service_callback_duration_seconds":
+				hist.series[seriesKey{labels["service"], labels["callback"], labels["result"]}] = readHistogram(m)
 			case "wsrouter_callback_duration_seconds":
-				h := m.GetHistogram()
-				var hg histogram
-				hg.count = h.GetSampleCount()
-				for _, b := range h.GetBucket() {
-					hg.bounds = append(hg.bounds, b.GetUpperBound())
-					hg.counts = append(hg.counts, b.GetCumulativeCount())
-				}
-				hist.series[seriesKey{labels["service"], labels["callback"], labels["result"]}] = hg
+				plain[seriesKey{"", labels["callback"], labels["result"]}] = readHistogram(m)
 			}
 		}
 	}
+	if len(hist.series) == 0 {
+		hist.series = plain
+	}
 	return sample, hist
+}
+
+func readHistogram(m *dto.Metric) histogram {
+	h := m.GetHistogram()
+	hg := histogram{count: h.GetSampleCount()}
+	for _, b := range h.GetBucket() {
+		hg.bounds = append(hg.bounds, b.GetUpperBound())
+		hg.counts = append(hg.counts, b.GetCumulativeCount())
+	}
+	return hg
 }
 
 // latencyBase returns the baseline for the latency window: the newest kept

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -274,5 +275,30 @@ func TestRunEndsWithItsContext(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+// TestCallbacksByService: with the per-service histogram, the table has a
+// row per service and callback; the ticket validation has no service.
+func TestCallbacksByService(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	st := New(Options{Gatherer: m.Own()})
+	for _, o := range []struct {
+		service, callback string
+		n                 int
+	}{{"books", "authorizer", 3}, {"chat", "authorizer", 2}, {"", "ticket", 1}} {
+		for range o.n {
+			m.CallbackDuration.WithLabelValues(o.callback, "ok").Observe(0.02)
+			m.ServiceCallbackDuration.WithLabelValues(o.service, o.callback, "ok").Observe(0.02)
+		}
+	}
+	st.Sample()
+	var got []string
+	for _, c := range st.Snapshot(context.Background()).Callbacks {
+		got = append(got, fmt.Sprintf("%s/%s=%d", c.Service, c.Callback, c.Calls))
+	}
+	if want := "/ticket=1 books/authorizer=3 chat/authorizer=2"; strings.Join(got, " ") != want {
+		t.Errorf("callbacks = %q, want %q", strings.Join(got, " "), want)
 	}
 }

@@ -59,6 +59,7 @@ func TestMetricsEndpoints(t *testing.T) {
 		{"wsrouter_callback_duration_seconds_bucket", []string{"callback=before_subscribe", "result=ok", "le=+Inf"}, eq(1), "1"},
 		{"wsrouter_redis_up", nil, eq(1), "1"},
 		{"wsrouter_subscriptions", []string{"service=books"}, eq(1), "1"},
+		{"wsrouter_ready", nil, eq(1), "1"},
 		{"wsrouter_config_reload_total", []string{"result=ok"}, eq(1), "1"},
 		{"wsrouter_config_reload_total", []string{"result=error"}, eq(0), "0"},
 		{"go_goroutines", nil, func(v float64) bool { return v > 0 }, "> 0"},
@@ -96,6 +97,7 @@ func TestMetricsEndpoints(t *testing.T) {
 		"wsrouter_redis_up":                  "gauge",
 		"wsrouter_config_reload_total":       "counter",
 		"wsrouter_subscriptions":             "gauge",
+		"wsrouter_ready":                     "gauge",
 	} {
 		if !strings.Contains(body, "# TYPE "+name+" "+typ+"\n") {
 			t.Errorf("%s is not a %s", name, typ)

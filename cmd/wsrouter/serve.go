@@ -54,6 +54,7 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	m.ObserveReadiness(r.Ready)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -256,8 +256,8 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if !strings.Contains(page["dropLines"], "slow_consumer") {
 		t.Errorf("drops chart lines %q, want slow_consumer among them", page["dropLines"])
 	}
-	authz := p.metric("wsrouter_callback_duration_seconds_count", "callback=authorizer", "result=ok")
-	if want := fmt.Sprintf("all|authorizer|%v|0|0|", authz); !strings.Contains(page["callbacks"], want) || authz != books {
+	authz := p.metric("wsrouter_service_callback_duration_seconds_count", "service=books", "callback=authorizer", "result=ok")
+	if want := fmt.Sprintf("books|authorizer|%v|0|0|", authz); !strings.Contains(page["callbacks"], want) || authz != books {
 		t.Errorf("callbacks table:\n%s\nwant a row starting %q (/metrics counts %v authorizer calls, the test made %d)", page["callbacks"], want, authz, books)
 	}
 

@@ -139,7 +139,7 @@
 
     $('callbacks-window').textContent = 'last ' + duration(s.callbacks_window_s);
     rows('callbacks', s.callbacks, (r) => [
-      [r.service || 'all'], [r.callback], [num(r.calls), 'n'],
+      [r.service || '—'], [r.callback], [num(r.calls), 'n'],
       [num(r.errors), r.errors ? 'n down' : 'n'], [num(r.unavailable), r.unavailable ? 'n down' : 'n'],
       [num(r.p50_ms, 1), 'n'], [num(r.p99_ms, 1), r.p99_ms >= 1000 ? 'n slow' : 'n'],
     ], 'no callbacks in the window', 7);
