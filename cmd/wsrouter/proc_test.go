@@ -108,16 +108,23 @@ type routerProc struct {
 // test ends.
 func launch(t testing.TB, cfg config) *routerProc {
 	t.Helper()
-	dir := t.TempDir()
+	path := filepath.Join(t.TempDir(), "wsrouter.yaml")
+	writeFile(t, path, marshal(t, cfg))
+	return launchPath(t, path, cfg)
+}
+
+// launchPath starts the router on the configuration file at path, which
+// holds cfg.
+func launchPath(t testing.TB, path string, cfg config) *routerProc {
+	t.Helper()
 	p := &routerProc{
 		t:    t,
-		path: filepath.Join(dir, "wsrouter.yaml"),
+		path: path,
 		logs: newLogSink(),
 		done: make(chan struct{}),
 	}
 	p.ws, _ = cfg["listen"].(string)
 	p.metrics, _ = cfg.section("metrics")["listen"].(string)
-	writeFile(t, p.path, marshal(t, cfg))
 	p.cmd = exec.Command(routerBin, "-config", p.path)
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs

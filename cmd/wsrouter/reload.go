@@ -83,7 +83,7 @@ func (rl *reloader) watch() {
 			if !ok {
 				return
 			}
-			if filepath.Clean(ev.Name) != name || ev.Op == fsnotify.Chmod {
+			if !touches(ev, name) {
 				continue
 			}
 			if timer == nil {
@@ -102,6 +102,24 @@ func (rl *reloader) watch() {
 			rl.reload("file changed")
 		}
 	}
+}
+
+// kubeletData is the symlink a Kubernetes ConfigMap or Secret volume
+// swaps to update its files at once: the file names in the directory are
+// links through it and never change themselves.
+const kubeletData = "..data"
+
+// touches reports whether ev may have changed the configuration file
+// name: an event on the file itself (not a mere chmod), or a new ..data
+// link in its directory.
+func touches(ev fsnotify.Event, name string) bool {
+	if ev.Op == fsnotify.Chmod {
+		return false
+	}
+	if filepath.Clean(ev.Name) == name {
+		return true
+	}
+	return filepath.Base(ev.Name) == kubeletData && filepath.Dir(ev.Name) == filepath.Dir(name) && ev.Has(fsnotify.Create)
 }
 
 func (rl *reloader) stop() {
