@@ -65,6 +65,9 @@ func checkRedisURL(s string) error {
 		if errors.As(err, &uerr) {
 			err = uerr.Err // its text repeats the URL
 		}
+		if strings.Contains(err.Error(), "invalid URL scheme") {
+			return fmt.Errorf("%s, got %q", want, s) // the reason would only repeat the scheme
+		}
 		return fmt.Errorf("%s, got %q: %v", want, s, err)
 	}
 	return nil

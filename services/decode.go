@@ -16,14 +16,23 @@ import (
 )
 
 // Load reads, decodes and validates the configuration file at path. Any
-// failure, including an unreadable file, is a *Problems.
+// failure, including an unreadable or empty file, is a *Problems. An empty
+// file is refused rather than read as all defaults with no services: it is
+// more likely a file caught in the middle of a save, and the start-up,
+// -check and a reload must agree.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &Problems{{File: path, Message: "cannot read the file: " + err.Error()}}
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Problems{{File: path, Message: emptyFileMessage}}
+	}
 	return Parse(path, data)
 }
+
+// emptyFileMessage is the problem Load reports for an empty file.
+const emptyFileMessage = "the file is empty (a save in progress?); a configuration needs at least one key"
 
 // Parse decodes data over the defaults and validates the result. filename
 // only labels the problems. On failure it returns a nil Config and a
@@ -31,7 +40,9 @@ func Load(path string) (*Config, error) {
 func Parse(filename string, data []byte) (*Config, error) {
 	root, err := parseYAML(data)
 	if err != nil {
-		return nil, &Problems{{File: filename, Message: err.Error()}}
+		p := syntaxProblem(data, err)
+		p.File = filename
+		return nil, &Problems{p}
 	}
 	c := Default()
 	d := &decoder{lines: map[string]int{}, failed: map[string]bool{}, budget: maxNodes}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -290,11 +291,11 @@ func TestWrongTypes(t *testing.T) {
 func TestSyntaxError(t *testing.T) {
 	t.Parallel()
 	ps := problemsOf(t, "listen: [a\nb: c")
-	if len(ps) != 1 || ps[0].Path != "" || !strings.HasPrefix(ps[0].Message, "yaml: ") {
-		t.Fatalf("problems = %+v, want one yaml syntax problem", ps)
+	if len(ps) != 1 || ps[0].Path != "" || ps[0].Line == 0 || !strings.HasPrefix(ps[0].Message, "YAML syntax: ") {
+		t.Fatalf("problems = %+v, want one yaml syntax problem with its line", ps)
 	}
-	if got := (&ps).Error(); !strings.HasPrefix(got, "c.yaml: yaml: ") {
-		t.Errorf("Error() = %q, want it to start with the file then the yaml error", got)
+	if got := (&ps).Error(); !regexp.MustCompile(`^c\.yaml:\d+: YAML syntax: `).MatchString(got) {
+		t.Errorf("Error() = %q, want it to start with FILE:LINE then the yaml error", got)
 	}
 	ps = problemsOf(t, "listen: a:1\n---\nlisten: b:1\n")
 	if len(ps) != 1 || !strings.Contains(ps[0].Message, "only one YAML document") {
@@ -326,7 +327,7 @@ services:
 		`config.yaml:1: listen: must be HOST:PORT with a numeric port, got "nowhere"`,
 		`config.yaml:3: websocket.send_queue: must be at least 1, got 0`,
 		`config.yaml:4: websocket.bogus: unknown key`,
-		`config.yaml:6: redis.url: must be "embedded", "embedded://HOST:PORT" or a redis://, rediss:// or unix:// URL, got "http://not-redis": redis: invalid URL scheme: http`,
+		`config.yaml:6: redis.url: must be "embedded", "embedded://HOST:PORT" or a redis://, rediss:// or unix:// URL, got "http://not-redis"`,
 		`config.yaml:7: log.level: must be one of debug, info, warn, error, got "loud"`,
 		`config.yaml:10: services.books.authorizer: must be an absolute http or https URL, got "foo"`,
 		`config.yaml:11: services.books.on_subscrbe: unknown key (did you mean "on_subscribe"?)`,

@@ -105,7 +105,7 @@ func TestValidationRules(t *testing.T) {
 		{"events burst", "websocket: {events_burst: 0}", "websocket.events_burst", "must be at least 1, got 0"},
 
 		// redis
-		{"redis url scheme", "redis: {url: 'http://x'}", "redis.url", `got "http://x": redis: invalid URL scheme: http`},
+		{"redis url scheme", "redis: {url: 'http://x'}", "redis.url", `unix:// URL, got "http://x"`},
 		{"redis url empty", "redis: {url: ''}", "redis.url", `got ""`},
 		{"redis url bad db", "redis: {url: 'redis://h/x'}", "redis.url", `redis: invalid database number: "x"`},
 		{"redis url password hidden", "redis: {url: 'redis://u:secret@h:1/x'}", "redis.url", `got "redis://h:1/x" (the reason is left out: it would show the password)`},

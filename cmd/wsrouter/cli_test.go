@@ -49,6 +49,9 @@ func TestCheckFlag(t *testing.T) {
 		}},
 		{name: "yaml syntax", raw: "listen: [127.0.0.1:9000\n", wantCode: 1, wantOut: []string{"wsrouter.yaml"}},
 		{name: "missing file", raw: "-", wantCode: 1, wantOut: []string{"wsrouter.yaml"}},
+		// -check agrees with a reload, which refuses an empty file.
+		{name: "empty file", raw: "\n", wantCode: 1, wantOut: []string{"the file is empty"}},
+		{name: "tab", raw: "services:\n\tbooks: {}\n", wantCode: 1, wantOut: []string{"wsrouter.yaml:2: a tab character", "not tabs"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

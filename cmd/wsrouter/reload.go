@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -136,7 +134,7 @@ func (rl *reloader) stop() {
 func (rl *reloader) reload(why string) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	next, err := loadForReload(rl.path)
+	next, err := services.Load(rl.path) // refuses an empty file, as -check does
 	if err != nil {
 		rl.m.ConfigReloads.WithLabelValues("error").Inc()
 		rl.record(why, "error", err.Error())
@@ -166,9 +164,7 @@ func (rl *reloader) reload(why string) {
 	rl.level.Set(parseLevel(next.Log.Level))
 	rl.m.ConfigReloads.WithLabelValues("ok").Inc()
 	rl.record(why, "ok", describe(changes))
-	rl.log.Info("config reloaded", "trigger", why,
-		"services_added", changes.ServicesAdded, "services_removed", changes.ServicesRemoved,
-		"services_changed", changes.ServicesChanged, "other_changes", changes.Other)
+	rl.log.Info("config reloaded", reloadAttrs(why, changes)...)
 }
 
 // record adds a reload to the status page's list.
@@ -197,19 +193,31 @@ func describe(c services.Changes) string {
 	return strings.Join(parts, "; ")
 }
 
-// loadForReload reads and validates the file like services.Load, but
-// refuses an empty file: that is what a save caught between truncating the
-// file and writing it looks like, and applying it would remove every
-// service. The write that follows triggers another reload.
-func loadForReload(path string) (*services.Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &services.Problems{{File: path, Message: "cannot read the file: " + err.Error()}}
+// reloadAttrs describes a successful reload for its log line: what was
+// applied, by kind, leaving out the kinds with nothing in them; applied
+// "nothing" when only settings that need a restart changed, or nothing.
+func reloadAttrs(why string, changes services.Changes) []any {
+	attrs := []any{"trigger", why}
+	for _, kind := range []struct {
+		key  string
+		keys []string
+	}{
+		{"services_added", changes.ServicesAdded},
+		{"services_removed", changes.ServicesRemoved},
+		{"services_changed", changes.ServicesChanged},
+		{"other_changes", changes.Other},
+	} {
+		if len(kind.keys) > 0 {
+			attrs = append(attrs, kind.key, kind.keys)
+		}
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &services.Problems{{File: path, Message: "the file is empty (a save in progress?); an empty configuration is not reloaded"}}
+	if len(attrs) == 2 {
+		attrs = append(attrs, "applied", "nothing")
 	}
-	return services.Parse(path, data)
+	if len(changes.RestartRequired) > 0 {
+		attrs = append(attrs, "needs_restart", changes.RestartRequired)
+	}
+	return attrs
 }
 
 // keepRestartOnly carries the settings that need a restart over from the
