@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -26,6 +27,32 @@ func pageReport(tab context.Context) string {
 		return "(unreadable: " + err.Error() + ")"
 	}
 	return report
+}
+
+// readmePublish returns the channel and message of the README's
+// `redis-cli PUBLISH` example, so the test publishes what readers will.
+func readmePublish(t *testing.T) (channel, payload string) {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s+redis-cli PUBLISH (\S+) '([^']+)'$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("README.md has no redis-cli PUBLISH example")
+	}
+	return string(m[1]), string(m[2])
+}
+
+// waitText waits until the element with id shows want.
+func waitText(t *testing.T, ctx context.Context, tab, id, want string, report func(context.Context) string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		fmt.Sprintf(`document.getElementById(%q).textContent === %q`, id, want),
+		chromedp.WithPollingMutation(),
+	)); err != nil {
+		t.Fatalf("%s: #%s never showed %q: %v\n%s", tab, id, want, err, report(ctx))
+	}
 }
 
 // TestDemoInBrowser opens the demo page in two tabs of headless Chromium:
@@ -108,6 +135,39 @@ func TestDemoInBrowser(t *testing.T) {
 		if got != check.want {
 			t.Errorf("tab B %s: #%s = %q, want %q", check.name, check.id, got, check.want)
 		}
+	}
+
+	// The README's redis-cli PUBLISH updates both tabs, and edits go on
+	// working after it; a message of another shape is shown, not thrown.
+	channel, payload := readmePublish(t)
+	if err := d.rdb.Publish(stepB, channel, payload).Err(); err != nil {
+		t.Fatalf("publish the README's message: %v", err)
+	}
+	waitText(t, stepB, "tab B", "title", "Edited from Redis", pageReport)
+	if err := d.rdb.Publish(stepB, "books.book_1", `{"subscription":"books.book_1","data":{"title":"Not a book"}}`).Err(); err != nil {
+		t.Fatalf("publish a wrong-shaped message: %v", err)
+	}
+	if _, err := chromedp.Run(stepB, chromedp.Poll[bool](
+		`document.getElementById('error').textContent.startsWith('Ignored a message that is not a book')`,
+		chromedp.WithPollingMutation(),
+	)); err != nil {
+		t.Fatalf("tab B shows no message for a wrong-shaped publish: %v\n%s\nconsole:\n%s", err, pageReport(tabB), console.String())
+	}
+	afterRedis := fmt.Sprintf("Edited in tab B at %d", time.Now().UnixNano())
+	if err := chromedp.Do(stepB,
+		chromedp.SetValue(chromedp.ID("edit-title"), afterRedis),
+		chromedp.Click(chromedp.ID("save")),
+	); err != nil {
+		t.Fatalf("tab B: edit after the redis-cli message: %v\n%s", err, pageReport(tabB))
+	}
+	waitText(t, stepB, "tab B", "title", afterRedis, pageReport)
+	if err := front(stepA); err != nil {
+		t.Fatalf("tab A: bring to front: %v", err)
+	}
+	waitText(t, stepA, "tab A (an edit after the redis-cli message)", "title", afterRedis, pageReport)
+	waitText(t, stepA, "tab A", "version", "2", pageReport)
+	if err := front(stepB); err != nil {
+		t.Fatalf("tab B: bring to front: %v", err)
 	}
 
 	png, err := chromedp.Run(stepB, chromedp.FullScreenshot(100))

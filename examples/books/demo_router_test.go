@@ -17,8 +17,9 @@ import (
 
 // demo is the example app and a router in front of it, on a test Redis.
 type demo struct {
-	appURL string // http://127.0.0.1:PORT
-	wsURL  string // ws://127.0.0.1:PORT/
+	appURL string        // http://127.0.0.1:PORT
+	wsURL  string        // ws://127.0.0.1:PORT/
+	rdb    *redis.Client // the Redis the app and the router use
 }
 
 func startDemo(t *testing.T) demo {
@@ -31,7 +32,7 @@ func startDemo(t *testing.T) demo {
 	app := httptest.NewServer(newApp(appConfig{WSURL: wsURL, Publisher: redisPublisher{rdb: rdb}}).Handler())
 	t.Cleanup(app.Close)
 	startRouter(t, listen, app.URL, rds.URL())
-	return demo{appURL: app.URL, wsURL: wsURL}
+	return demo{appURL: app.URL, wsURL: wsURL, rdb: rdb}
 }
 
 // dialDemo connects to the demo's router as user, with a ticket from the

@@ -15,13 +15,26 @@ function log(text) {
 
 function render(book) {
   $('title').textContent = book.title;
-  $('author').textContent = book.author;
-  $('notes').textContent = book.notes;
-  $('version').textContent = String(book.version);
+  $('author').textContent = book.author ?? '';
+  $('notes').textContent = book.notes ?? '';
+  $('version').textContent = String(book.version ?? '');
   $('edited-by').textContent = book.edited_by ? `, last edit by ${book.edited_by}` : '';
   // Keep what the user is typing; refresh the other field.
   if (document.activeElement !== $('edit-title')) $('edit-title').value = book.title;
-  if (document.activeElement !== $('edit-notes')) $('edit-notes').value = book.notes;
+  if (document.activeElement !== $('edit-notes')) $('edit-notes').value = book.notes ?? '';
+}
+
+// bookOf returns the book in a subscribe answer or a published message.
+// Anyone with Redis access can publish (redis-cli, another service), so a
+// message of another shape is shown as such and otherwise ignored.
+function bookOf(data) {
+  const book = data?.book;
+  if (book !== null && typeof book === 'object' && typeof book.title === 'string') return book;
+  let text = JSON.stringify(data) ?? String(data);
+  if (text.length > 160) text = text.slice(0, 160) + '…';
+  $('error').textContent = `Ignored a message that is not a book (expected {"book":{"title":…}}): ${text}`;
+  log('ignored a message that is not a book');
+  return null;
 }
 
 // Tickets are single-use: the client calls this on every (re)connect.
@@ -60,12 +73,16 @@ async function open(id) {
   try {
     current = await client.subscribe(`books.${id}`, {
       onSubscribe(data) {
-        render(data.book);
-        log(`subscribed to ${data.book.title} (version ${data.book.version})`);
+        const book = bookOf(data);
+        if (!book) return;
+        render(book);
+        log(`subscribed to ${book.title} (version ${book.version})`);
       },
       onMessage(data) {
-        render(data.book);
-        log(`version ${data.book.version} by ${data.book.edited_by}`);
+        const book = bookOf(data);
+        if (!book) return;
+        render(book);
+        log(`version ${book.version} by ${book.edited_by ?? 'someone'}`);
       },
       onReply(reply) {
         if (reply.status === 'error') $('error').textContent = reply.error;
