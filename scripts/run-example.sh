@@ -21,6 +21,9 @@ APP_LISTEN=${APP_LISTEN:-127.0.0.1:8080}
 REDIS_ADDR=${REDIS_ADDR:-127.0.0.1:6379}
 WS_URL=${WS_URL:-ws://127.0.0.1:9000/}
 
+# Ctrl-C is how the demo is meant to end, also while it builds.
+trap 'exit 0' INT
+
 say() { echo "run-example: $*" >&2; }
 die() { say "$*"; exit 1; }
 
