@@ -10,4 +10,10 @@
 // state of keys whose period has elapsed with nothing pending, so memory
 // follows the keys active in the last period. Stop cancels everything; a
 // pending message never outlives its subscription.
+//
+// The memory per subscription is bounded: a Throttle keeps at most
+// DefaultMaxKeys keys (NewLimited sets another bound). Past that, the key
+// that sent least recently is forgotten; its pending message, if any, goes
+// out at once, and its next message goes out at once, as if new, so no
+// message is lost to the bound.
 package throttle

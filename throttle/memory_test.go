@@ -1,6 +1,7 @@
 package throttle
 
 import (
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func TestKeyStateReleased(t *testing.T) {
 			t.Parallel()
 			clock := newManualClock()
 			sends := 0
-			th := New(clock, func(int) { sends++ })
+			th := NewLimited(clock, tc.keys, func(int) { sends++ })
 			keys := make([]string, tc.keys)
 			for i := range keys {
 				keys[i] = strconv.Itoa(i)
@@ -94,4 +95,48 @@ func TestSweepBroughtForward(t *testing.T) {
 	if short || !long {
 		t.Fatalf("after one second: short kept %v, long kept %v; want false, true", short, long)
 	}
+}
+
+// TestKeyStateHeapCeiling: distinct throttle keys without end, each with a
+// message pending for an hour, hold no more heap than DefaultMaxKeys keys
+// need. Not parallel, so that no other test's allocations count.
+func TestKeyStateHeapCeiling(t *testing.T) {
+	const keys = 100_000
+	const ceiling = 2 << 20 // DefaultMaxKeys keys with a pending message of 64 bytes take about 0.5 MiB
+	clock := newManualClock()
+	sent := 0
+	th := New(clock, func([]byte) { sent++ })
+	before := heapInUse()
+	for i := range keys {
+		key := "key-" + strconv.Itoa(i)
+		th.Offer(key, time.Hour, make([]byte, 64)) // sent at once
+		th.Offer(key, time.Hour, make([]byte, 64)) // pending for an hour
+	}
+	grown := int64(heapInUse()) - int64(before)
+	t.Logf("%d keys, each with a message pending: heap grew by %.2f MiB; %d keys kept, %d timers armed",
+		keys, float64(grown)/(1<<20), keyCount(th), clock.Armed())
+	if grown > ceiling {
+		t.Errorf("heap grew by %d bytes, want at most %d", grown, ceiling)
+	}
+	if n := keyCount(th); n != DefaultMaxKeys {
+		t.Errorf("%d keys kept, want %d", n, DefaultMaxKeys)
+	}
+	if n := th.Pending(); n != DefaultMaxKeys {
+		t.Errorf("%d messages pending, want %d", n, DefaultMaxKeys)
+	}
+	// Every message went out or waits: a forgotten key's pending one went
+	// out when it was forgotten.
+	if want := 2*keys - DefaultMaxKeys; sent != want {
+		t.Errorf("%d messages sent, want %d", sent, want)
+	}
+	th.Stop()
+	runtime.KeepAlive(th)
+}
+
+// heapInUse returns the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }

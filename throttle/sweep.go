@@ -35,14 +35,14 @@ func (t *Throttle[T]) runSweep(gen uint64) {
 	now := t.clock.Now()
 	var next time.Time
 	var shortest time.Duration
-	for key, e := range t.keys {
+	for _, e := range t.keys {
 		if e.has {
 			// Its timer re-arms the sweep after sending.
 			continue
 		}
 		expiry := e.last.Add(e.period)
 		if !now.Before(expiry) {
-			delete(t.keys, key)
+			t.remove(e)
 			continue
 		}
 		if next.IsZero() || expiry.Before(next) {
@@ -54,6 +54,7 @@ func (t *Throttle[T]) runSweep(gen uint64) {
 	}
 	if len(t.keys) == 0 {
 		t.keys = nil // let the emptied map's storage go
+		t.newest, t.oldest = nil, nil
 		return
 	}
 	if next.IsZero() {

@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -397,5 +398,112 @@ func TestOfferReportsDiscarded(t *testing.T) {
 		if got := th.Offer(st.key, st.period, st.name); got != st.discard {
 			t.Errorf("%s: Offer discarded = %v, want %v", st.name, got, st.discard)
 		}
+	}
+}
+
+func TestKeysBounded(t *testing.T) {
+	t.Parallel()
+	type step struct {
+		advance time.Duration
+		key     string
+		msg     string
+	}
+	tests := []struct {
+		name     string
+		maxKeys  int
+		steps    []step
+		wantSent []string // in order, including pending ones flushed by Advance(time.Hour) at the end
+		wantKeys []string // kept before that final Advance
+	}{
+		{
+			name:    "the key that sent least recently is forgotten",
+			maxKeys: 2,
+			steps: []step{
+				{0, "a", "a1"}, {0, "b", "b1"}, {0, "c", "c1"},
+				{0, "a", "a2"}, // a was forgotten: sent at once, as new
+			},
+			wantSent: []string{"a1", "b1", "c1", "a2"},
+			wantKeys: []string{"a", "c"},
+		},
+		{
+			name:    "a forgotten key's pending message goes out at once",
+			maxKeys: 2,
+			steps: []step{
+				{0, "a", "a1"}, {0, "a", "a2"}, // a2 pending
+				{0, "b", "b1"},
+				{0, "c", "c1"}, // forgets a: a2 goes out, before c1
+			},
+			wantSent: []string{"a1", "b1", "a2", "c1"},
+			wantKeys: []string{"b", "c"},
+		},
+		{
+			name:    "a send makes a key recent again",
+			maxKeys: 2,
+			steps: []step{
+				{0, "a", "a1"}, {0, "b", "b1"},
+				{2 * time.Second, "a", "a2"}, // a's period is over: sent, a is newest
+				{0, "c", "c1"},               // forgets b, not a
+				{0, "a", "a3"},               // pending: a is still kept
+			},
+			wantSent: []string{"a1", "b1", "a2", "c1", "a3"},
+			wantKeys: []string{"a", "c"},
+		},
+		{
+			name:    "the default bound",
+			maxKeys: 0,
+			steps: func() []step {
+				var st []step
+				for i := range DefaultMaxKeys + 1 {
+					st = append(st, step{0, strconv.Itoa(i), strconv.Itoa(i)})
+				}
+				return append(st, step{0, "0", "again"}) // forgotten: sent at once
+			}(),
+			wantSent: func() []string {
+				var s []string
+				for i := range DefaultMaxKeys + 1 {
+					s = append(s, strconv.Itoa(i))
+				}
+				return append(s, "again")
+			}(),
+			wantKeys: nil, // not listed: DefaultMaxKeys of them
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clock := newManualClock()
+			var sent []string
+			th := NewLimited(clock, tt.maxKeys, func(m string) { sent = append(sent, m) })
+			for _, st := range tt.steps {
+				clock.Advance(st.advance)
+				th.Offer(st.key, time.Second, st.msg)
+			}
+			limit := tt.maxKeys
+			if limit <= 0 {
+				limit = DefaultMaxKeys
+			}
+			if n := keyCount(th); n > limit {
+				t.Errorf("%d keys kept, want at most %d", n, limit)
+			}
+			if tt.wantKeys != nil {
+				var kept []string
+				th.mu.Lock()
+				for k := range th.keys {
+					kept = append(kept, k)
+				}
+				th.mu.Unlock()
+				slices.Sort(kept)
+				if !slices.Equal(kept, tt.wantKeys) {
+					t.Errorf("keys kept = %v, want %v", kept, tt.wantKeys)
+				}
+			}
+			clock.Advance(time.Hour)
+			if !slices.Equal(sent, tt.wantSent) {
+				t.Errorf("sent = %v, want %v", sent, tt.wantSent)
+			}
+			if n := clock.Armed(); n != 0 {
+				t.Errorf("%d timers armed at the end, want 0", n)
+			}
+		})
 	}
 }
