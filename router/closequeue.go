@@ -248,6 +248,9 @@ func (q *closeQueue) run(job closeJob, calls []closeCall) {
 // short, and logs that count.
 func (q *closeQueue) drain(ctx context.Context) int {
 	stop := context.AfterFunc(ctx, func() {
+		// Cut callbacks short at the deadline itself: a job whose first
+		// callback ends just then must not start its next one.
+		q.cancel()
 		q.mu.Lock()
 		q.idle.Broadcast()
 		q.mu.Unlock()
