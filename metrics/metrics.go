@@ -46,11 +46,21 @@ type Metrics struct {
 	// Redis; PresenceEvents the join and leave events it published.
 	PresenceMembers prometheus.Gauge
 	PresenceEvents  *prometheus.CounterVec
+	// HistoryRecoveries counts subscribes with "since" on a service with
+	// history, by result (recovered, not_recovered).
+	HistoryRecoveries *prometheus.CounterVec
 
 	// own is a registry of the wsrouter_* collectors alone, for readers
 	// that sample them often (the status page).
 	own *prometheus.Registry
 }
+
+// Results of a recovery, the result label of
+// wsrouter_history_recoveries_total.
+const (
+	Recovered    = "recovered"
+	NotRecovered = "not_recovered"
+)
 
 // New registers a fresh set of collectors in their own registry, so several
 // routers (in tests) never clash.
@@ -98,12 +108,15 @@ func New() *Metrics {
 		PresenceEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wsrouter_presence_events_total", Help: "Presence events this node published, by event (join, leave).",
 		}, []string{"event"}),
+		HistoryRecoveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsrouter_history_recoveries_total", Help: "Subscribes with since on a service with history, by result (recovered, not_recovered).",
+		}, []string{"result"}),
 		own: prometheus.NewRegistry(),
 	}
 	ours := []prometheus.Collector{
 		m.Connections, m.ConnectionsTotal, m.Events, m.Deliveries, m.Dropped,
 		m.CallbackDuration, m.ServiceCallbackDuration, m.RedisUp, m.ConfigReloads, m.HeartbeatFailures,
-		m.Subscriptions, m.PresenceMembers, m.PresenceEvents,
+		m.Subscriptions, m.PresenceMembers, m.PresenceEvents, m.HistoryRecoveries,
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -113,6 +126,9 @@ func New() *Metrics {
 	m.own.MustRegister(ours...)
 	m.PresenceEvents.WithLabelValues("join")
 	m.PresenceEvents.WithLabelValues("leave")
+	for _, r := range []string{Recovered, NotRecovered} {
+		m.HistoryRecoveries.WithLabelValues(r)
+	}
 	for _, r := range []string{DropFilter, DropOrder, DropThrottle, DropSlowConsumer, DropMalformed, DropOverload} {
 		m.Dropped.WithLabelValues(r)
 	}

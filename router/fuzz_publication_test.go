@@ -57,7 +57,7 @@ func FuzzPublication(f *testing.F) {
 		f.Add("books.1", []byte(seed.payload), seed.withTop)
 	}
 	f.Fuzz(func(t *testing.T, name string, payload []byte, withTop bool) {
-		p, _, err := decodePublication(name, payload, withTop, time.Unix(0, 0))
+		p, _, err := decodePublication(name, payload, withTop, false, time.Unix(0, 0))
 		data, valid := referencePublication(name, payload)
 		if (err == nil) != valid {
 			t.Fatalf("decodePublication(%q, %q) error = %v, want accepted = %v", name, payload, err, valid)

@@ -233,10 +233,11 @@ func (h *hub) fanout(m *redis.Message) {
 		return
 	}
 	var filterFields []string
+	withOffset := false
 	if svc, ok := h.r.cfg.Load().Services[serviceOf(ch.name)]; ok && svc != nil {
-		filterFields = svc.FilterFields
+		filterFields, withOffset = svc.FilterFields, svc.History != nil
 	}
-	p, warn, err := h.r.decodeMessage(ch.name, []byte(m.Payload), len(filterFields) > 0, time.Now())
+	p, warn, err := h.r.decodeMessage(ch.name, []byte(m.Payload), len(filterFields) > 0, withOffset, time.Now())
 	if err != nil {
 		h.r.drops.malformed.Inc()
 		if h.dropLog.Allow() {

@@ -82,10 +82,10 @@ func (p *presenceRedis) stop() {
 // decodeMessage decodes a payload published on name's channel: a presence
 // event, or else a service publication. A presence event for a service
 // whose presence_events is off now is skipped: nil with no error.
-func (r *Router) decodeMessage(name string, payload []byte, withTop bool, now time.Time) (*publication, string, error) {
+func (r *Router) decodeMessage(name string, payload []byte, withTop, withOffset bool, now time.Time) (*publication, string, error) {
 	ev, ok := presence.ParseEvent(payload)
 	if !ok || ev.Name != name {
-		return decodePublication(name, payload, withTop, now)
+		return decodePublication(name, payload, withTop, withOffset, now)
 	}
 	if svc := r.cfg.Load().Services[serviceOf(name)]; svc == nil || !svc.PresenceEvents {
 		return nil, "", nil

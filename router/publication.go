@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/ordering"
 	"github.com/wsrouter/wsrouter/throttle"
 )
@@ -23,6 +24,17 @@ type publication struct {
 	receivedAt  time.Time
 	plain       []byte         // the delivery frame without extra fields
 	presence    *presenceEvent // set for a join or leave, which skips the filters
+
+	// offset is set for messages published through the history of a
+	// service that keeps one; nil otherwise (a pointer, so publications
+	// without history stay as small as they were).
+	offset *pubOffset
+}
+
+// pubOffset is a publication's history offset.
+type pubOffset struct {
+	raw json.RawMessage // "offset" as the JSON string published
+	off history.Offset
 }
 
 // pubOptions are the per-subscription options a publication carries.
@@ -38,9 +50,10 @@ type pubOptions struct {
 var errMalformed = errors.New("malformed publication")
 
 // decodePublication decodes payload published on the channel of subscription
-// name. withTop keeps every top-level member, for field filters. A bad
-// published_at is reported in warn and otherwise ignored.
-func decodePublication(name string, payload []byte, withTop bool, now time.Time) (p *publication, warn string, err error) {
+// name. withTop keeps every top-level member, for field filters;
+// withOffset takes the offset the publish script added, for services with
+// history. A bad published_at is reported in warn and otherwise ignored.
+func decodePublication(name string, payload []byte, withTop, withOffset bool, now time.Time) (p *publication, warn string, err error) {
 	trimmed := bytes.TrimLeft(payload, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, "", fmt.Errorf("%w: not a JSON object", errMalformed)
@@ -77,8 +90,26 @@ func decodePublication(name string, payload []byte, withTop bool, now time.Time)
 	if withTop {
 		p.top = top
 	}
+	if withOffset {
+		p.takeOffset(top["offset"])
+	}
 	p.plain = p.encode(nil)
 	return p, warn, nil
+}
+
+// takeOffset keeps raw as the publication's offset when it is one; anything
+// else (a publisher's own "offset" on a plain PUBLISH) is left out.
+func (p *publication) takeOffset(raw json.RawMessage) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return
+	}
+	if off, ok := history.ParseOffset(s); ok {
+		p.offset = &pubOffset{raw: raw, off: off}
+	}
 }
 
 // decodeOptions reads a publication's options object (exact keys).
@@ -107,6 +138,9 @@ func (p *publication) encode(extra []byte) []byte {
 	o.fields(extra)
 	if p.publishedAt != nil {
 		o.raw("published_at", p.publishedAt)
+	}
+	if p.offset != nil {
+		o.raw("offset", p.offset.raw)
 	}
 	return o.bytes()
 }

@@ -26,7 +26,7 @@ func BenchmarkDecodePublication(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(payload)))
 			for b.Loop() {
-				if _, _, err := decodePublication("bench.t", payload, tc.withTop, now); err != nil {
+				if _, _, err := decodePublication("bench.t", payload, tc.withTop, false, now); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -2,6 +2,7 @@ package router
 
 import (
 	"encoding/json"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -136,6 +137,8 @@ type reply struct {
 	err          string          // "" for ok
 	extra        []byte          // encoded extra fields
 	data         json.RawMessage // callback data, omitted when nil or null
+	offset       string          // history offset of a subscribe reply, "" for none
+	recovered    *bool           // recovery result of a subscribe with since, nil for none
 }
 
 func (r reply) encode() []byte {
@@ -154,6 +157,12 @@ func (r reply) encode() []byte {
 	o.fields(r.extra)
 	if hasValue(r.data) {
 		o.raw("data", r.data)
+	}
+	if r.offset != "" {
+		o.str("offset", r.offset)
+	}
+	if r.recovered != nil {
+		o.raw("recovered", []byte(strconv.FormatBool(*r.recovered)))
 	}
 	return o.bytes()
 }

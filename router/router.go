@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/wsrouter/wsrouter/callbacks"
+	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/metrics"
 	"github.com/wsrouter/wsrouter/presence"
 	"github.com/wsrouter/wsrouter/services"
@@ -43,6 +44,7 @@ type Router struct {
 	drops      dropCounters
 	nodeID     string
 	hubs       []*hub
+	history    *history.Store // on the first Redis (redis, not redis_alt)
 	closeQueue *closeQueue
 	tracker    *presence.Tracker // members of presence services
 	presence   presenceRedis
@@ -102,6 +104,7 @@ func New(cfg *services.Config, opts Options) (*Router, error) {
 	if err := r.startPresence(cfg); err != nil {
 		return nil, err
 	}
+	r.history = history.New(r.hubs[0].client, cfg.Redis.ChannelPrefix, history.Options{})
 	r.closeQueue = newCloseQueue(r)
 	return r, nil
 }

@@ -116,6 +116,19 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 		seedOrder(sub, ans.Fields["options"])
 	}
 
+	// History: the newest offset and, with since, what the client missed.
+	var rec *recovery
+	if h := svc.History; h != nil {
+		var err error
+		if rec, err = s.readHistory(cfg, sub, h, ev.field("since")); err != nil {
+			sub.end()
+			if s.ctx.Err() == nil {
+				s.logger().Warn("subscribe: history not readable", "subscription", t.name, "err", errHistory(err))
+			}
+			return fail(errUnavailable, nil)
+		}
+	}
+
 	// 4. reply, then what was held back.
 	if !s.addSubscription(sub) {
 		sub.end() // the connection closed meanwhile
@@ -125,8 +138,9 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 	// subscription finds it in the member list.
 	sub.joinPresence(svc.PresenceEvents)
 	// Deliveries are still held back, so none can overtake the reply.
-	s.reply(reply{event: "subscribe", subscription: t.raw, extra: sub.extraJSON, data: data}.encode())
-	sub.goLive(cfg.Services[t.service].FilterFields)
+	offset, recovered := rec.replyFields()
+	s.reply(reply{event: "subscribe", subscription: t.raw, extra: sub.extraJSON, data: data, offset: offset, recovered: recovered}.encode())
+	sub.goLive(cfg.Services[t.service].FilterFields, rec)
 
 	// A reload may have removed the service while this subscribe waited on
 	// a callback, after it ended the service's other subscriptions.

@@ -77,6 +77,10 @@ type subscription struct {
 	live atomic.Bool
 	mu   sync.Mutex // guards held, order, ended and the timers
 	held []*publication
+	// recovered is set, before live turns true, when the subscribe
+	// recovered from the history: a message it covers that reaches the
+	// pub/sub connection only after the history read is not sent again.
+	recovered *recovery
 
 	order    *ordering.Filter
 	throttle *throttle.Throttle[*publication]
@@ -112,18 +116,34 @@ func (sub *subscription) deliver(p *publication, filterFields []string, cache *e
 		}
 		sub.mu.Unlock()
 	}
+	if sub.recovered != nil && sub.recovered.duplicate(p) {
+		return false
+	}
 	return sub.filter(p, filterFields, cache)
 }
 
-// goLive queues everything held back, through the filters, then lets
-// deliveries through directly. The caller has queued the ok reply first.
-func (sub *subscription) goLive(filterFields []string) {
+// goLive queues the messages recovered from the history (rec is nil
+// without history), then everything held back that the history did not
+// already give, through the filters, then lets deliveries through
+// directly. The caller has queued the ok reply first.
+func (sub *subscription) goLive(filterFields []string, rec *recovery) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	held := sub.held
 	sub.held = nil
 	n := 0
+	if rec != nil && rec.recovered {
+		for _, p := range rec.messages {
+			if sub.filterLocked(p, filterFields, nil) {
+				n++
+			}
+		}
+		sub.recovered = rec
+	}
 	for _, p := range held {
+		if rec.duplicate(p) {
+			continue
+		}
 		if sub.filterLocked(p, filterFields, nil) {
 			n++
 		}
