@@ -34,6 +34,10 @@ export interface Frame<D = unknown> {
   error?: string;
   subscription?: string;
   data?: D;
+  /** History services: a message's offset, or the newest one in a subscribe reply. */
+  offset?: string;
+  /** Subscribe replies to a subscribe with `since`: whether every missed message follows. */
+  recovered?: boolean;
   [field: string]: unknown;
 }
 
@@ -85,6 +89,8 @@ export interface ClientOptions {
 export interface SubscribeOptions<T = unknown, S = T> {
   /** Extra fields sent with subscribe and unsubscribe (the service's extra_fields). */
   fields?: Record<string, unknown>;
+  /** An offset saved earlier (a Subscription's `offset`): recover what was published after it. */
+  since?: string;
   /** Each ok subscribe answer, the first and every one after a reconnect. */
   onSubscribe?: (this: Subscription<T, S>, data: S, reply: Frame<S>) => void;
   /** Each message published to the subscription. */
@@ -133,6 +139,13 @@ export declare class Subscription<T = unknown, S = T> {
   readonly fields: Record<string, unknown>;
   /** `data` of the latest ok subscribe reply; undefined before the first. */
   readonly data: S | undefined;
+  /** History services: the last offset received, sent as `since` on a restore; null before any. */
+  readonly offset: string | null;
+  /**
+   * After a subscribe that sent `since`: true when every missed message was
+   * delivered, false when some are gone (reload the state). Else undefined.
+   */
+  readonly recovered: boolean | undefined;
   /** Where the subscription is. */
   readonly state: SubscriptionState;
   /** True while the router has this subscription on the current connection. */

@@ -71,6 +71,18 @@ class Subscription {
     this.fields = { ...(options.fields ?? {}) };
     /** `data` of the latest ok subscribe reply (before_subscribe's answer). */
     this.data = undefined;
+    /**
+     * On a service with history: the offset of the last message received
+     * (or of the subscribe reply), sent as `since` when the subscription is
+     * restored after a reconnect. null until the router gave one.
+     */
+    this.offset = typeof options.since === 'string' ? options.since : null;
+    /**
+     * Whether the latest restore recovered every missed message: true, or
+     * false when some are gone and the application should reload its
+     * state; undefined when no `since` was sent (or without history).
+     */
+    this.recovered = undefined;
     /** One of SubscriptionStates. */
     this.state = SubscriptionStates.PENDING;
     /** Why it ended (the router's error string), or null. */
@@ -441,10 +453,16 @@ class Client {
 
   _sendSubscribe(sub) {
     const gen = this._generation;
-    this._request({ ...sub.fields, event: 'subscribe', subscription: sub.name }).then(
+    const frame = { ...sub.fields, event: 'subscribe', subscription: sub.name };
+    if (sub.offset !== null) frame.since = sub.offset;
+    this._request(frame).then(
       (reply) => {
         if (gen !== this._generation || this._subs.get(sub.name) !== sub) return;
         sub.data = reply.data;
+        sub.recovered = typeof reply.recovered === 'boolean' ? reply.recovered : undefined;
+        // Recovered messages follow the reply and move the offset on; when
+        // nothing was recovered, the reply's offset is where to resume.
+        if (typeof reply.offset === 'string' && reply.recovered !== true) sub.offset = reply.offset;
         sub._setState(SubscriptionStates.ACTIVE);
         sub._dispatch('subscribe', 'onSubscribe', [reply.data, reply]);
         if (!sub._settled) this._settle(sub, null);
@@ -525,7 +543,9 @@ class Client {
     }
     const sub = this._subs.get(frame.subscription);
     if (frame.event === 'message') {
-      if (sub) sub._dispatch('message', 'onMessage', [frame.data, frame]);
+      if (!sub) return;
+      if (typeof frame.offset === 'string') sub.offset = frame.offset;
+      sub._dispatch('message', 'onMessage', [frame.data, frame]);
       return;
     }
     if ((frame.event === 'join' || frame.event === 'leave') && sub) {
