@@ -60,6 +60,8 @@ type config struct {
 	timersLabel     string
 	callbackAddr    string
 	memberField     string
+	drop            bool
+	dropCfg         dropConfig
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -92,6 +94,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.timersLabel, "timers-label", "wsrouter-timers", "with -goals: label of the candidate with timers configured")
 	fs.StringVar(&c.memberField, "member-field", "", "send this extra field with each subscribe, \"c<i>\" for client i, so a presence service sees one member per client")
 	fs.StringVar(&c.callbackAddr, "callback-server", "", "serve HTTP on this address answering every request {\"status\":\"ok\"} until interrupted")
+	fs.BoolVar(&c.drop, "drop", false, "drop scenario: kill every client's socket every ~drop-every and reconnect after ~drop-for, publishing to one topic at -rate for -duration")
+	fs.DurationVar(&c.dropCfg.dropEvery, "drop-every", 15*time.Second, "with -drop: mean time between a client's drops (jittered ±50%)")
+	fs.DurationVar(&c.dropCfg.dropFor, "drop-for", 2*time.Second, "with -drop: mean time a dropped client stays away (jittered ±50%)")
+	fs.DurationVar(&c.dropCfg.duration, "duration", 2*time.Minute, "with -drop: how long messages are published")
+	fs.BoolVar(&c.dropCfg.history, "history", false, "with -drop: publish with the history script and resubscribe with since")
+	fs.IntVar(&c.dropCfg.historySize, "history-size", 100, "with -drop -history: the service's history.size")
+	fs.DurationVar(&c.dropCfg.historyTTL, "history-ttl", 10*time.Minute, "with -drop -history: the service's history.ttl")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -160,6 +169,12 @@ func run(args []string, stdout io.Writer) error {
 	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("wsbench: redis %s: %w", cfg.redisAddr, err)
+	}
+	if cfg.drop {
+		if cfg.rate <= 0 {
+			return fmt.Errorf("wsbench: -drop needs a -rate (messages per second), such as 2")
+		}
+		return runDrop(ctx, cfg, cfg.dropCfg, rdb, stdout)
 	}
 	res, err := measure(ctx, cfg, rdb)
 	if err != nil {
