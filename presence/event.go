@@ -3,6 +3,7 @@ package presence
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 )
 
 // Event kinds, as the client sees them in "event".
@@ -19,11 +20,15 @@ type Event struct {
 	Name string
 	// Member is the member's JSON object.
 	Member json.RawMessage
+	// Node is the id of the node that published it, and Seq its place
+	// among that node's events (see Tracker.Seq); zero when absent.
+	Node string
+	Seq  uint64
 }
 
-// encodeEvent renders the payload published for an event. It is already
-// the frame a client gets when the subscription has no extra fields.
-func encodeEvent(kind, name, member string) []byte {
+// encodeEvent renders the payload published for an event: the frame a
+// client gets, followed by the publishing node and its sequence number.
+func encodeEvent(kind, name, member, node string, seq uint64) []byte {
 	quoted, _ := json.Marshal(name) // a string always marshals
 	b := make([]byte, 0, 48+len(quoted)+len(member))
 	b = append(b, `{"event":"`...)
@@ -32,6 +37,13 @@ func encodeEvent(kind, name, member string) []byte {
 	b = append(b, quoted...)
 	b = append(b, `,"member":`...)
 	b = append(b, member...)
+	if node != "" {
+		quotedNode, _ := json.Marshal(node)
+		b = append(b, `,"node":`...)
+		b = append(b, quotedNode...)
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, seq, 10)
+	}
 	return append(b, '}')
 }
 
@@ -56,5 +68,8 @@ func ParseEvent(payload []byte) (Event, bool) {
 		json.Unmarshal(top["subscription"], &name) != nil || len(member) == 0 || member[0] != '{' {
 		return Event{}, false
 	}
-	return Event{Kind: kind, Name: name, Member: member}, true
+	e := Event{Kind: kind, Name: name, Member: member}
+	_ = json.Unmarshal(top["node"], &e.Node)
+	_ = json.Unmarshal(top["seq"], &e.Seq)
+	return e, true
 }

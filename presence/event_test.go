@@ -8,13 +8,17 @@ import (
 
 func TestEventRoundTrip(t *testing.T) {
 	t.Parallel()
-	payload := encodeEvent(Leave, `chat."1"`, `{"user_id":1}`)
-	if want := `{"event":"leave","subscription":"chat.\"1\"","member":{"user_id":1}}`; string(payload) != want {
+	payload := encodeEvent(Leave, `chat."1"`, `{"user_id":1}`, "n1", 7)
+	if want := `{"event":"leave","subscription":"chat.\"1\"","member":{"user_id":1},"node":"n1","seq":7}`; string(payload) != want {
 		t.Fatalf("payload = %s, want %s", payload, want)
 	}
 	e, ok := ParseEvent(payload)
-	if !ok || e.Kind != Leave || e.Name != `chat."1"` || string(e.Member) != `{"user_id":1}` {
+	if !ok || e.Kind != Leave || e.Name != `chat."1"` || string(e.Member) != `{"user_id":1}` || e.Node != "n1" || e.Seq != 7 {
 		t.Fatalf("ParseEvent = %+v, %v", e, ok)
+	}
+	e, ok = ParseEvent(encodeEvent(Join, "a.b", `{}`, "", 0))
+	if !ok || e.Node != "" || e.Seq != 0 {
+		t.Fatalf("ParseEvent without node = %+v, %v", e, ok)
 	}
 }
 

@@ -74,6 +74,7 @@ type Tracker struct {
 	names map[string]*room // guarded by mu
 
 	stored atomic.Int64  // members this node holds in Redis
+	seq    atomic.Uint64 // events this node started to publish
 	joins  atomic.Uint64 // join events published
 	leaves atomic.Uint64 // leave events published
 }
@@ -262,7 +263,8 @@ func (t *Tracker) send(ctx context.Context, kind, name, member string) {
 	if t.publish == nil {
 		return
 	}
-	if err := t.publish(ctx, t.prefix+name, encodeEvent(kind, name, member)); err != nil {
+	payload := encodeEvent(kind, name, member, t.node, t.seq.Add(1))
+	if err := t.publish(ctx, t.prefix+name, payload); err != nil {
 		t.log.Warn("presence: publish event", "event", kind, "subscription", name, "error", err)
 		return
 	}
@@ -273,6 +275,12 @@ func (t *Tracker) send(ctx context.Context, kind, name, member string) {
 	}
 	t.onSent(kind)
 }
+
+// Seq is the number of events this node has started to publish. An event
+// of this node whose Seq is at most a value read before a subscription
+// began was published before it: a subscriber can tell events about the
+// time before it subscribed from those after, even when they arrive late.
+func (t *Tracker) Seq() uint64 { return t.seq.Load() }
 
 // expiry returns the expiry of an entry written now and the lifetime of a
 // name's keys, both in milliseconds.

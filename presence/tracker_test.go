@@ -72,7 +72,7 @@ func TestNoEventsWhenOff(t *testing.T) {
 		}
 		must(t, a.Remove(ctx, "chat.1", alice, false))
 		// An event published after this one would arrive after it.
-		must(t, c.Publish(ctx, "p:chat.1", encodeEvent(Join, "chat.1", bob)).Err())
+		must(t, c.Publish(ctx, "p:chat.1", encodeEvent(Join, "chat.1", bob, "", 0)).Err())
 		rec.wait(t, "join "+bob)
 	})
 }

@@ -21,6 +21,8 @@ const errPresenceOff = "Presence is not enabled."
 type presenceEvent struct {
 	kind   string // presence.Join or presence.Leave
 	member string // the member's JSON
+	node   string // the node that published it
+	seq    uint64 // its place among that node's events
 }
 
 // presenceRedis owns the presence tracker's Redis client and its refresh
@@ -90,7 +92,7 @@ func (r *Router) decodeMessage(name string, payload []byte, withTop, withOffset 
 	if svc := r.cfg.Load().Services[serviceOf(name)]; svc == nil || !svc.PresenceEvents {
 		return nil, "", nil
 	}
-	p := &publication{name: name, receivedAt: now, presence: &presenceEvent{kind: ev.Kind, member: string(ev.Member)}}
+	p := &publication{name: name, receivedAt: now, presence: &presenceEvent{kind: ev.Kind, member: string(ev.Member), node: ev.Node, seq: ev.Seq}}
 	p.plain = p.encodePresence(nil)
 	return p, "", nil
 }
@@ -104,9 +106,13 @@ func (p *publication) encodePresence(extra []byte) []byte {
 }
 
 // emitPresence queues a join or leave for the client, unless it is about
-// the subscription's own member.
+// the subscription's own member or this node published it before the
+// subscription began (it was still on its way through Redis).
 func (sub *subscription) emitPresence(p *publication) bool {
 	if sub.member != "" && sub.member == p.presence.member {
+		return false
+	}
+	if ev := p.presence; ev.node == sub.sess.r.nodeID && ev.seq <= sub.presenceSeq {
 		return false
 	}
 	frame := p.plain

@@ -96,6 +96,7 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 	// 2. Redis subscribe; deliveries are held back from here on.
 	sub := newSubscription(s, t.name, t.service, svc, fs)
 	sub.member = presenceMember(svc, fs)
+	sub.presenceSeq = s.r.tracker.Seq()
 	if err := s.joinChannels(cfg, sub); err != nil {
 		sub.end()
 		if s.ctx.Err() == nil {

@@ -68,6 +68,9 @@ type subscription struct {
 	fields    atomic.Pointer[fieldSet]
 	channels  []*channel // one per Redis
 	member    string     // presence member JSON; "" when the service had no presence
+	// presenceSeq is this node's presence event count when the
+	// subscription began: its events up to there came before it.
+	presenceSeq uint64
 
 	presenceMu sync.Mutex // serialises recording and removing the member
 	tracked    bool       // guarded by presenceMu: the member is recorded
