@@ -61,7 +61,7 @@ func TestConfigExampleNamesEveryKey(t *testing.T) {
 		"extra_fields:", "filter_fields:", "before_subscribe:", "on_subscribe:", "on_message:",
 		"before_unsubscribe:", "on_unsubscribe:", "on_authorization_change:", "# heartbeat_period:", "# on_heartbeat:",
 		"history:", "size:", "ttl:",
-		"presence_ttl:", "# presence:", "# presence_fields:", "# presence_events:",
+		"presence_ttl:", "presence: true", "presence_fields:", "presence_events:",
 	} {
 		if !strings.Contains(text, key) {
 			t.Errorf("%s does not show %q", exampleFile, key)

@@ -56,8 +56,9 @@ func dialDemo(ctx context.Context, t *testing.T, d demo, user string) *testroute
 }
 
 // TestDemoThroughRouter runs the browser demo's protocol steps with plain
-// WebSocket clients through a real router: two readers of one book, an
-// edit by one reaching both, a guest refused.
+// WebSocket clients through a real router: readers of one book told of
+// each other's arrival and departure, an edit by one reaching all, a guest
+// refused.
 func TestDemoThroughRouter(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t)
@@ -68,9 +69,15 @@ func TestDemoThroughRouter(t *testing.T) {
 	bob := dialDemo(ctx, t, d, "bob")
 	guest := dialDemo(ctx, t, d, "guest")
 	state := `{"event":"subscribe","status":"ok","subscription":"books.book_1","data":{"book":{"id":"book_1","title":"The Left Hand of Darkness","author":"Ursula K. Le Guin","notes":"Winter on Gethen.","version":0}}}`
-	for _, c := range []*testrouter.Client{alice, bob, guest} {
+	// Each reader's arrival is a join for those already reading.
+	var readers []*testrouter.Client
+	for i, c := range []*testrouter.Client{alice, bob, guest} {
 		c.Send(map[string]any{"event": "subscribe", "subscription": "books.book_1"})
 		c.Expect(state)
+		for _, r := range readers {
+			r.Expect(`{"event":"join","subscription":"books.book_1","member":{"user_id":"` + []string{"alice", "bob", "guest"}[i] + `"}}`)
+		}
+		readers = append(readers, c)
 	}
 	alice.Send(map[string]any{"event": "subscribe", "subscription": "books.nope"})
 	alice.Expect(`{"event":"subscribe","status":"error","subscription":"books.nope","error":"No such book."}`)
@@ -86,4 +93,7 @@ func TestDemoThroughRouter(t *testing.T) {
 
 	bob.Send(map[string]any{"event": "unsubscribe", "subscription": "books.book_1"})
 	bob.Expect(`{"event":"unsubscribe","status":"ok","subscription":"books.book_1"}`)
+	for _, c := range []*testrouter.Client{alice, guest} {
+		c.Expect(`{"event":"leave","subscription":"books.book_1","member":{"user_id":"bob"}}`)
+	}
 }

@@ -29,5 +29,8 @@ services:
     on_message: %[1]s/ws/books/on_message/
     before_unsubscribe: %[1]s/ws/books/before_unsubscribe/
     on_unsubscribe: %[1]s/ws/books/on_unsubscribe/
+    presence: true
+    presence_fields: [user_id]
+    presence_events: true
 `, appURL, redisURL))
 }

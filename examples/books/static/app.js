@@ -66,13 +66,38 @@ client.on('error', (err) => {
 
 let current = null;
 
+// Who else has the book open: the router's presence list, kept up to date
+// by join and leave events. Members are {"user_id": ...}.
+const readers = new Map(); // JSON of the member -> user name
+function renderReaders() {
+  const names = [...readers.values()].sort();
+  $('readers').replaceChildren(...names.map((name) => {
+    const li = document.createElement('li');
+    li.textContent = name === user ? `${name} (you)` : name;
+    return li;
+  }));
+}
+async function loadReaders(sub) {
+  try {
+    const { members } = await sub.presence();
+    readers.clear();
+    for (const m of members) readers.set(JSON.stringify(m), String(m.user_id));
+    renderReaders();
+  } catch (err) {
+    $('error').textContent = err.message;
+  }
+}
+
 async function open(id) {
   if (current) await current.unsubscribe().catch(() => {});
   current = null;
+  readers.clear();
+  renderReaders();
   $('error').textContent = '';
   try {
     current = await client.subscribe(`books.${id}`, {
       onSubscribe(data) {
+        loadReaders(this); // again after every reconnect
         const book = bookOf(data);
         if (!book) return;
         render(book);
@@ -83,6 +108,16 @@ async function open(id) {
         if (!book) return;
         render(book);
         log(`version ${book.version} by ${book.edited_by ?? 'someone'}`);
+      },
+      onJoin(member) {
+        readers.set(JSON.stringify(member), String(member.user_id));
+        renderReaders();
+        log(`${member.user_id} opened the book`);
+      },
+      onLeave(member) {
+        readers.delete(JSON.stringify(member));
+        renderReaders();
+        log(`${member.user_id} closed the book`);
       },
       onReply(reply) {
         if (reply.status === 'error') $('error').textContent = reply.error;
