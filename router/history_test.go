@@ -425,3 +425,36 @@ func TestRecoveryOnEmbeddedRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryLargerThanTheSendQueue: a client that missed more messages
+// than its send queue holds is told recovered:false and stays connected,
+// rather than being closed as a slow consumer by its own recovery.
+func TestRecoveryLargerThanTheSendQueue(t *testing.T) {
+	t.Parallel()
+	cfg := historyConfig(t, 100)
+	cfg.WebSocket.SendQueue = 5
+	h := newHarness(t, cfg)
+	first := h.publishKept("books.b1", 1, "")
+	for i := 2; i <= 6; i++ { // 5 missed: one more than the queue holds beside the reply
+		h.publishKept("books.b1", i, "")
+	}
+	c := h.dial()
+	if rep := c.subscribeReply("books.b1", `,"since":"`+first.String()+`"`); rep["recovered"] != false {
+		t.Fatalf("reply %v, want recovered:false", rep)
+	}
+	off := h.publishKept("books.b1", 8, "")
+	if n, got := c.delivery(); n != 8 || got != off.String() {
+		t.Fatalf("delivery %d %s, want the live 8", n, got)
+	}
+	// Four missed messages fit: recovered.
+	c2 := h.dial()
+	since := history.Offset{Epoch: off.Epoch, Seq: off.Seq - 4}
+	if rep := c2.subscribeReply("books.b1", `,"since":"`+since.String()+`"`); rep["recovered"] != true {
+		t.Fatalf("reply %v, want recovered:true", rep)
+	}
+	for _, want := range []int{4, 5, 6, 8} {
+		if n, _ := c2.delivery(); n != want {
+			t.Fatalf("delivery %d, want %d", n, want)
+		}
+	}
+}

@@ -62,11 +62,17 @@ func (s *session) readHistory(cfg *services.Config, sub *subscription, h *servic
 		}
 		return rec, nil
 	}
-	res, err := s.r.history.Since(ctx, sub.name, off, set, 0)
+	// More messages than the send queue holds next to the reply would close
+	// the client as a slow consumer; reading one more is enough to know.
+	room := max(s.out.limit-1, 0)
+	res, err := s.r.history.Since(ctx, sub.name, off, set, room+1)
 	if err != nil {
 		return nil, err
 	}
-	rec.newest, rec.recovered = res.Newest, res.Recovered
+	rec.newest, rec.recovered = res.Newest, res.Recovered && fitsQueue(res.Messages, room, s.out.limitBytes/2)
+	if !rec.recovered {
+		res.Messages = nil
+	}
 	s.r.recoveries(rec.recovered)
 	withTop := len(cfg.Services[sub.service].FilterFields) > 0
 	now := time.Now()
@@ -81,6 +87,18 @@ func (s *session) readHistory(cfg *services.Config, sub *subscription, h *servic
 		rec.messages = append(rec.messages, p)
 	}
 	return rec, nil
+}
+
+// fitsQueue reports whether msgs fit in limit frames and limitBytes bytes.
+func fitsQueue(msgs []history.Message, limit int, limitBytes int64) bool {
+	if len(msgs) > limit {
+		return false
+	}
+	var n int64
+	for _, m := range msgs {
+		n += int64(len(m.Payload))
+	}
+	return n <= limitBytes
 }
 
 // parseSince reads a subscribe's "since": an offset in a JSON string.
