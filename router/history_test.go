@@ -207,6 +207,11 @@ func TestRecoveryWhilePublishing(t *testing.T) {
 	svc := newService(t)
 	cfg := historyConfig(t, 10000)
 	cfg.Services["books"].BeforeSubscribe = svc.url("/before_subscribe")
+	// The publisher is not paced, so that messages land during the history
+	// read; a reader slowed down by a busy machine must not be closed as a
+	// slow consumer meanwhile.
+	cfg.WebSocket.SendQueue = 1 << 20
+	cfg.WebSocket.SendQueueBytes = 1 << 28
 	h := newHarness(t, cfg)
 
 	ctx, cancel := context.WithCancel(context.Background())
