@@ -45,6 +45,8 @@ type Config struct {
 	// dead node's members leave within PresenceTTL*4/3. Default 30s; at
 	// most 45s (leave within 60 s). Needs a restart.
 	PresenceTTL Duration `yaml:"presence_ttl"`
+	// API is the HTTP API; off unless api.listen is set.
+	API API `yaml:"api"`
 	// Services maps a service name to its definition. A null value in the
 	// YAML (`books:`) is a service with all defaults.
 	Services map[string]*Service `yaml:"services"`
@@ -297,6 +299,7 @@ func Default() *Config {
 		Log:             Log{Level: "info", Format: "json"},
 		ShutdownTimeout: Duration(30 * time.Second),
 		PresenceTTL:     Duration(30 * time.Second),
+		API:             API{MaxBodyBytes: defaultAPIMaxBodyBytes},
 		Services:        map[string]*Service{},
 	}
 }

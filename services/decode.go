@@ -117,6 +117,10 @@ type decoder struct {
 
 // fail records a problem with the value at path.
 func (d *decoder) fail(path string, line int, msg string) {
+	if secretPath(path) {
+		msg, _, _ = strings.Cut(msg, ", got ")
+		msg += " (the value is not shown: it is a secret)"
+	}
 	d.problems = append(d.problems, Problem{Line: line, Path: path, Message: msg})
 	d.failed[path] = true
 }

@@ -12,10 +12,11 @@ type Changes struct {
 	ServicesAdded, ServicesRemoved, ServicesChanged []string
 	// RestartRequired names the changed keys that take effect only after a
 	// restart, among listen, tls, metrics.listen, redis, redis_alt,
-	// log.format and presence_ttl, in that order.
+	// log.format, presence_ttl, api.listen and api.tls, in that order.
 	RestartRequired []string
 	// Other names the other changed keys, among allowed_origins, websocket,
-	// http, log.level, shutdown_timeout and authentication, in that order.
+	// http, log.level, shutdown_timeout, authentication, api.keys and
+	// api.max_body_bytes, in that order.
 	Other []string
 }
 
@@ -53,6 +54,8 @@ func Diff(prev, next *Config) Changes {
 	restart("redis_alt", !equalPtr(prev.RedisAlt, next.RedisAlt, func(a, b *Redis) bool { return *a == *b }))
 	restart("log.format", prev.Log.Format != next.Log.Format)
 	restart("presence_ttl", prev.PresenceTTL != next.PresenceTTL)
+	restart("api.listen", prev.API.Listen != next.API.Listen)
+	restart("api.tls", prev.API.TLS != next.API.TLS)
 
 	other("allowed_origins", !slices.Equal(prev.AllowedOrigins, next.AllowedOrigins))
 	other("websocket", prev.WebSocket != next.WebSocket)
@@ -60,6 +63,8 @@ func Diff(prev, next *Config) Changes {
 	other("log.level", prev.Log.Level != next.Log.Level)
 	other("shutdown_timeout", prev.ShutdownTimeout != next.ShutdownTimeout)
 	other("authentication", !equalPtr(prev.Authentication, next.Authentication, equalAuthentication))
+	other("api.keys", !slices.Equal(prev.API.Keys, next.API.Keys))
+	other("api.max_body_bytes", prev.API.MaxBodyBytes != next.API.MaxBodyBytes)
 
 	for name, s := range next.Services {
 		o, ok := prev.Services[name]

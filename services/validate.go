@@ -61,7 +61,7 @@ func (v *validator) hasFailed(path string) bool {
 // validate runs one validator per section.
 func (c *Config) validate(v *validator) {
 	v.listeners(c.Listen, c.Metrics.Listen)
-	v.tls(c.TLS)
+	v.tls("tls", c.TLS)
 	v.origins(c.AllowedOrigins)
 	v.websocket(c.WebSocket)
 	v.redis("redis", c.Redis, false)
@@ -74,6 +74,7 @@ func (c *Config) validate(v *validator) {
 	v.positive("shutdown_timeout", c.ShutdownTimeout)
 	v.authentication(c.Authentication)
 	v.presenceTTL(c.PresenceTTL)
+	v.api(c.API, c.Listen, c.Metrics.Listen)
 	names := make([]string, 0, len(c.Services))
 	for name := range c.Services {
 		names = append(names, name)
@@ -101,31 +102,32 @@ func (v *validator) listeners(listen, metrics string) {
 	}
 }
 
-// tls checks that both files or neither are set, and that they hold a key
-// pair.
-func (v *validator) tls(t TLS) {
+// tls checks a tls section (at key path section): both files or neither
+// are set, and they hold a key pair.
+func (v *validator) tls(section string, t TLS) {
+	certKey, keyKey := section+".cert_file", section+".key_file"
 	switch {
 	case t.CertFile == "" && t.KeyFile == "":
 		return
 	case t.KeyFile == "":
-		v.add("tls.key_file", fmt.Sprintf("must be set when tls.cert_file is set (cert_file %q, key_file \"\")", t.CertFile), "tls.cert_file")
+		v.add(keyKey, fmt.Sprintf("must be set when %s is set (cert_file %q, key_file \"\")", certKey, t.CertFile), certKey)
 		return
 	case t.CertFile == "":
-		v.add("tls.cert_file", fmt.Sprintf("must be set when tls.key_file is set (cert_file \"\", key_file %q)", t.KeyFile), "tls.key_file")
+		v.add(certKey, fmt.Sprintf("must be set when %s is set (cert_file \"\", key_file %q)", keyKey, t.KeyFile), keyKey)
 		return
 	}
 	cert, certErr := readSmallFile(t.CertFile)
 	if certErr != nil {
-		v.add("tls.cert_file", certErr.Error())
+		v.add(certKey, certErr.Error())
 	}
 	key, keyErr := readSmallFile(t.KeyFile)
 	if keyErr != nil {
-		v.add("tls.key_file", keyErr.Error())
+		v.add(keyKey, keyErr.Error())
 	}
 	if certErr == nil && keyErr == nil {
 		if err := checkKeyPair(cert, key); err != nil {
-			v.add("tls.cert_file", fmt.Sprintf("tls.cert_file %q and tls.key_file %q are not a certificate and its key: %v",
-				t.CertFile, t.KeyFile, err), "tls.key_file")
+			v.add(certKey, fmt.Sprintf("%s %q and %s %q are not a certificate and its key: %v",
+				certKey, t.CertFile, keyKey, t.KeyFile, err), keyKey)
 		}
 	}
 }
