@@ -18,6 +18,7 @@ const (
 	errUnhandled         = "Unhandled exception."
 	errNoSubscription    = "Subscription does not exist."
 	errServiceRemoved    = "Service removed."
+	errUnsubscribedByAPI = "Unsubscribed by the service."
 	errUnavailable       = "Service unavailable."
 )
 

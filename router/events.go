@@ -157,6 +157,7 @@ func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
 	}
 	s.authenticated = true
 	s.authFields = fields
+	s.authSnap.Store(&fields)
 	s.logger().Debug("authenticated", "fields", len(fields))
 	s.reply(reply{event: "auth"}.encode())
 	return true

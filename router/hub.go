@@ -15,6 +15,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
+
+	"github.com/wsrouter/wsrouter/control"
 )
 
 // errRedisDown is returned to subscribes while the hub has no connection.
@@ -32,6 +34,7 @@ type hub struct {
 	label        string // "redis" or "redis_alt", for logs
 	prefix       string
 	probeKey     string
+	controlKey   string
 	pingInterval time.Duration
 	pingTimeout  time.Duration
 	client       *redis.Client
@@ -75,6 +78,7 @@ func newHub(r *Router, label, url, prefix string, pingInterval, pingTimeout time
 		label:        label,
 		prefix:       prefix,
 		probeKey:     prefix + "_wsrouter.probe." + r.nodeID,
+		controlKey:   control.Channel(prefix),
 		pingInterval: pingInterval,
 		pingTimeout:  pingTimeout,
 		client:       redis.NewClient(opts),
@@ -156,7 +160,9 @@ func (h *hub) loop(ctx context.Context) {
 func (h *hub) serve(ctx context.Context) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	ps := h.client.Subscribe(sctx, h.probeKey)
+	// The control channel is subscribed before the node turns ready, so a
+	// command published while a session of this node is open reaches it.
+	ps := h.client.Subscribe(sctx, h.probeKey, h.controlKey)
 	defer ps.Close()
 	stop := context.AfterFunc(sctx, func() { _ = ps.Close() })
 	defer stop()
@@ -226,6 +232,10 @@ func (h *hub) dispatch(m *redis.Message) {
 // fanout decodes one message once and delivers it to every subscription of
 // its channel.
 func (h *hub) fanout(m *redis.Message) {
+	if m.Channel == h.controlKey {
+		h.r.control(m.Payload)
+		return
+	}
 	h.mu.Lock()
 	ch := h.channels[m.Channel]
 	h.mu.Unlock()

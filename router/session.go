@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -53,6 +54,9 @@ type session struct {
 	// Touched only by the processor.
 	authenticated bool
 	authFields    map[string]json.RawMessage
+	// authSnap is authFields for readers outside the processor (the
+	// control channel); nil until the first successful auth.
+	authSnap atomic.Pointer[map[string]json.RawMessage]
 
 	// subs is written by the processor and read by the closer and reload.
 	subsMu sync.Mutex
