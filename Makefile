@@ -65,7 +65,7 @@ bench:
 FUZZTIME      ?= 30s
 FUZZ_PARALLEL ?= 1
 FUZZ_TARGETS  := ./router:FuzzDecodeEvent ./router:FuzzSessionFrames ./router:FuzzPublication \
-                 ./services:FuzzParse ./services:FuzzDuration ./internal/redact:FuzzURL
+                 ./services:FuzzParse ./services:FuzzDuration ./internal/redact:FuzzURL ./api:FuzzPublish
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
