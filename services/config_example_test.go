@@ -62,6 +62,7 @@ func TestConfigExampleNamesEveryKey(t *testing.T) {
 		"before_unsubscribe:", "on_unsubscribe:", "on_authorization_change:", "# heartbeat_period:", "# on_heartbeat:",
 		"history:", "size:", "ttl:",
 		"presence_ttl:", "presence: true", "presence_fields:", "presence_events:",
+		"api:", "keys:", "max_body_bytes:",
 	} {
 		if !strings.Contains(text, key) {
 			t.Errorf("%s does not show %q", exampleFile, key)

@@ -29,7 +29,8 @@ type reloader struct {
 	level   *slog.LevelVar
 	log     *slog.Logger
 	watcher *fsnotify.Watcher
-	history *status.Reloads // the status page's list of recent reloads
+	history *status.Reloads        // the status page's list of recent reloads
+	applied func(*services.Config) // told of each configuration applied
 	done    chan struct{}
 	wg      sync.WaitGroup
 
@@ -37,8 +38,9 @@ type reloader struct {
 	cfg *services.Config
 }
 
-func newReloader(path string, cfg *services.Config, r *router.Router, m *metrics.Metrics, history *status.Reloads, level *slog.LevelVar, log *slog.Logger) *reloader {
-	rl := &reloader{path: path, r: r, m: m, history: history, level: level, log: log, cfg: cfg, done: make(chan struct{})}
+func newReloader(path string, cfg *services.Config, r *router.Router, m *metrics.Metrics, history *status.Reloads, level *slog.LevelVar, log *slog.Logger,
+	applied func(*services.Config)) *reloader {
+	rl := &reloader{path: path, r: r, m: m, history: history, level: level, log: log, cfg: cfg, applied: applied, done: make(chan struct{})}
 	w, err := fsnotify.NewWatcher()
 	if err == nil {
 		// The directory, not the file: editors that write a new file and
@@ -162,6 +164,7 @@ func (rl *reloader) reload(why string) {
 	}
 	rl.cfg = next
 	rl.level.Set(parseLevel(next.Log.Level))
+	rl.applied(next)
 	rl.m.ConfigReloads.WithLabelValues("ok").Inc()
 	rl.record(why, "ok", describe(changes))
 	rl.log.Info("config reloaded", reloadAttrs(why, changes)...)
@@ -229,4 +232,6 @@ func keepRestartOnly(running, next *services.Config) {
 	next.Redis = running.Redis
 	next.RedisAlt = running.RedisAlt
 	next.Log.Format = running.Log.Format
+	next.API.Listen = running.API.Listen
+	next.API.TLS = running.API.TLS
 }

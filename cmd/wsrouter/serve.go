@@ -75,8 +75,17 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
+	nodeAPI, err := listenAPI(cfg, r, m, log)
+	if err != nil {
+		ln.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
+		return err
+	}
 
 	r.Start()
+	nodeAPI.start()
 	wsServer := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	go func() {
 		if err := wsServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -84,14 +93,14 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 		}
 	}()
 	reloads := new(status.Reloads)
-	reloader := newReloader(path, cfg, r, m, reloads, level, log)
+	reloader := newReloader(path, cfg, r, m, reloads, level, log, nodeAPI.apply)
 	defer reloader.stop()
 	var metricsServer *http.Server
 	if metricsLn != nil {
 		ops, stopStatus := operationsHandler(m, r, status.Options{
 			Config:  reloader.current,
 			Reloads: reloads,
-			Nodes:   nil, // node records come with the HTTP API (SPEC section 10)
+			Nodes:   nodeAPI,
 			NodeID:  nodeID,
 			Version: buildVersion(),
 		})
@@ -132,6 +141,7 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), reloader.current().ShutdownTimeout.Std())
 	defer cancel()
 	_ = wsServer.Shutdown(ctx) // closes the listener; hijacked sockets are the router's
+	nodeAPI.stop(ctx)
 	left := r.Shutdown(ctx)
 	if metricsServer != nil {
 		_ = metricsServer.Close()
