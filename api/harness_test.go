@@ -60,16 +60,23 @@ func newHarness(t *testing.T) *harness {
 	cfg.API = services.API{Listen: "127.0.0.1:0", Keys: []string{testKey}, MaxBodyBytes: 1 << 20}
 	cfg.Services["books"] = &services.Service{}
 	cfg.Services["news"] = nil
+	cfg.Services["log"] = &services.Service{History: &services.History{Size: 5, TTL: services.Duration(time.Minute)}}
+	cfg.Services["chat"] = &services.Service{Presence: true, PresenceFields: []string{"user_id"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, rdb: srv.Client(t), cfg: cfg, reg: prometheus.NewRegistry(), prefix: prefix}
-	h.api = New(cfg, Options{Redis: h.rdb, Registerer: h.reg, Ready: func() error {
-		if h.ready != nil {
-			return h.ready()
-		}
-		return nil
-	}})
+	pres, err := NewPresence(h.rdb, prefix, "test-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.api = New(cfg, Options{Redis: h.rdb, Registerer: h.reg, History: NewHistory(h.rdb, prefix), Presence: pres,
+		Ready: func() error {
+			if h.ready != nil {
+				return h.ready()
+			}
+			return nil
+		}})
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)
 	return h

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -21,8 +22,10 @@ type History interface {
 	// history of name and publishes it, in one step, and returns its
 	// offset.
 	Publish(ctx context.Context, name string, payload []byte, svc *services.Service) (offset string, err error)
-	// Read returns up to limit messages of name newer than since (all kept
-	// messages when since is ""), oldest first, and the newest offset.
+	// Read returns up to limit messages of name newer than since, oldest
+	// first, and the newest offset; without since, the newest limit
+	// messages kept. A since that is no offset is an error wrapping
+	// errBadOffset.
 	Read(ctx context.Context, name, since string, limit int, svc *services.Service) (HistoryPage, error)
 }
 
@@ -32,6 +35,9 @@ type HistoryPage struct {
 	Messages []HistoryMessage
 	// Newest is the newest offset of the name's history.
 	Newest string
+	// Recovered is true when every message after since is still kept
+	// (always true without since).
+	Recovered bool
 }
 
 // HistoryMessage is one message of a history.
@@ -45,6 +51,9 @@ type historyAnswer struct {
 	Status   string           `json:"status"`
 	Messages []HistoryMessage `json:"messages"`
 	Offset   string           `json:"offset"`
+	// Recovered is given with since: false when messages after since are
+	// gone (since is from another epoch, or older than the oldest kept).
+	Recovered *bool `json:"recovered,omitempty"`
 }
 
 func (s *Server) history(c *call) (any, error) {
@@ -70,14 +79,25 @@ func (s *Server) history(c *call) (any, error) {
 	if err := s.needRedis(); err != nil {
 		return nil, err
 	}
-	page, err := s.opts.History.Read(c.ctx, name, q.Get("since"), limit, svc)
+	since := q.Get("since")
+	if q.Has("since") && since == "" {
+		return nil, badRequest("since", "must not be empty; leave it out for the newest messages")
+	}
+	page, err := s.opts.History.Read(c.ctx, name, since, limit, svc)
+	if errors.Is(err, errBadOffset) {
+		return nil, badRequest("since", fmt.Sprintf("%q is not an offset this router handed out", clip(since)))
+	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
 	if page.Messages == nil {
 		page.Messages = []HistoryMessage{}
 	}
-	return historyAnswer{Status: "ok", Messages: page.Messages, Offset: page.Newest}, nil
+	ans := historyAnswer{Status: "ok", Messages: page.Messages, Offset: page.Newest}
+	if since != "" {
+		ans.Recovered = &page.Recovered
+	}
+	return ans, nil
 }
 
 // onlyParams refuses query parameters other than allowed, and repeated

@@ -95,6 +95,9 @@ func TestHostileRequests(t *testing.T) {
 		{"history repeated parameter", "GET", "/api/history?subscription=books.a&subscription=books.b", ``, 400, "subscription: given more than once"},
 		{"history without history", "GET", "/api/history?subscription=books.a", ``, 400, `subscription: service "books" keeps no history`},
 		{"presence without presence", "GET", "/api/presence?subscription=books.a", ``, 400, `subscription: service "books" has no presence`},
+		{"history empty since", "GET", "/api/history?subscription=log.a&since=", ``, 400, "since: must not be empty"},
+		{"history garbage since", "GET", "/api/history?subscription=log.a&since=abc", ``, 400, `since: "abc" is not an offset this router handed out`},
+		{"publish offset to history", "POST", "/api/publish", `{"subscription":"log.a","data":1,"offset":"1:1"}`, 400, "offset: is set by the router"},
 		{"presence bad name", "GET", "/api/presence?subscription=books", ``, 400, "must be SERVICE.TOPIC"},
 
 		// routing

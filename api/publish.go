@@ -106,6 +106,9 @@ func preparePublish(cfg *services.Config, prefix string, o object, budget int) (
 	if opts, ok := o["options"]; ok && kind(opts) != "an object" && kind(opts) != "null" {
 		return nil, badRequest(prefix+"options", "must be an object, got "+kind(opts))
 	}
+	if _, ok := o["offset"]; ok {
+		return nil, badRequest(prefix+"offset", "is set by the router for services with history; leave it out")
+	}
 	if at, ok := o["published_at"]; ok && kind(at) != "a string" && kind(at) != "null" {
 		return nil, badRequest(prefix+"published_at", "must be an ISO 8601 date-time string, got "+kind(at))
 	}

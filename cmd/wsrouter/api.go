@@ -72,7 +72,14 @@ func listenAPI(cfg *services.Config, r *router.Router, m *metrics.Metrics, log *
 	if cfg.API.TLS.CertFile != "" {
 		n.scheme = "https"
 	}
-	n.srv = api.New(cfg, api.Options{Redis: rdb, Ready: r.Ready, Logger: log, Registerer: m.Registry})
+	pres, err := api.NewPresence(rdb, cfg.Redis.ChannelPrefix, r.NodeID())
+	if err != nil {
+		ln.Close()
+		rdb.Close()
+		return nil, err
+	}
+	n.srv = api.New(cfg, api.Options{Redis: rdb, Ready: r.Ready, Logger: log, Registerer: m.Registry,
+		History: api.NewHistory(rdb, cfg.Redis.ChannelPrefix), Presence: pres})
 	n.http = api.HTTPServer(n.srv, log)
 	return n, nil
 }
