@@ -19,13 +19,20 @@ type object map[string]json.RawMessage
 
 // readObject reads a request body of at most limit bytes that must be one
 // JSON object.
+// A body announced larger than limit is refused before it is read, so a
+// client that waits for "100 Continue" (curl does for large bodies) never
+// sends it.
 func readObject(w http.ResponseWriter, req *http.Request, limit int64) (object, error) {
+	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge,
+		Text: fmt.Sprintf("body: larger than api.max_body_bytes (%d bytes)", limit)}
+	if req.ContentLength > limit {
+		return nil, tooLarge
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, &Error{Status: http.StatusRequestEntityTooLarge,
-				Text: fmt.Sprintf("body: larger than api.max_body_bytes (%d bytes)", limit)}
+			return nil, tooLarge
 		}
 		return nil, badRequest("body", "cannot be read: "+err.Error())
 	}

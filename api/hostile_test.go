@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -213,5 +214,17 @@ func TestRequestsMetric(t *testing.T) {
 	want := map[string]float64{"publish 200": 1, "publish 400": 1, "unknown 401": 1, "info 401": 1}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("wsrouter_api_requests_total = %v, want %v", got, want)
+	}
+}
+
+// TestChunkedBodyOverLimit sends a body of unknown length: it is cut at
+// api.max_body_bytes while read.
+func TestChunkedBodyOverLimit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	body := `{"subscription":"books.a","data":"` + strings.Repeat("x", 1<<20) + `"}`
+	code, ans := h.doWith("POST", "/api/publish", io.MultiReader(strings.NewReader(body)), "Bearer "+testKey)
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(ans["error"].(string), "larger than api.max_body_bytes") {
+		t.Errorf("chunked body over the limit: %d %v", code, ans)
 	}
 }
