@@ -70,6 +70,27 @@ func apiOK(t testing.TB, cfg config, method, path string, body any) map[string]a
 	return ans
 }
 
+// apiOKWith is apiOK without a body, with the first key of cfg.
+func apiOKWith(t testing.TB, cfg config, method, path string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+cfg.section("api")["listen"].(string)+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := cfg.section("api")["keys"].([]string)
+	req.Header.Set("Authorization", "Bearer "+keys[0])
+	resp, err := probeClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusOK || m["status"] != "ok" {
+		t.Fatalf("%s %s: %d %v %v", method, path, resp.StatusCode, m, err)
+	}
+	return m
+}
+
 // userClient connects to p, authenticates as user and subscribes to name.
 func userClient(t testing.TB, p *routerProc, user, name string) *wsClient {
 	t.Helper()
@@ -93,7 +114,7 @@ func expectPong(t testing.TB, c *wsClient, data string) {
 // nodeIDs lists the ids info returns.
 func nodeIDs(t testing.TB, cfg config) []string {
 	t.Helper()
-	ans := apiOK(t, cfg, "GET", "/api/info", nil)
+	ans := apiOKWith(t, cfg, "GET", "/api/info")
 	var ids []string
 	for _, n := range ans["nodes"].([]any) {
 		ids = append(ids, n.(map[string]any)["id"].(string))
@@ -271,6 +292,12 @@ func TestAPIOneNode(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("new key after reload: %d, want 200", resp.StatusCode)
+	}
+
+	// The status page lists the nodes of /api/info.
+	ids := nodeIDs(t, next)
+	if _, page, err := p.get("/status.json"); err != nil || len(ids) != 1 || !strings.Contains(page, `"id":"`+ids[0]+`"`) {
+		t.Errorf("status.json does not list node %v (%v):\n%.400s", ids, err, page)
 	}
 
 	_, metrics, err := p.get("/metrics")
