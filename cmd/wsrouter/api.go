@@ -99,6 +99,15 @@ func (n *nodeAPI) Nodes(ctx context.Context) ([]status.Node, error) {
 	return out, nil
 }
 
+// lister is the status page's node list: nil without the API, which the
+// page shows as such.
+func (n *nodeAPI) lister() status.NodeLister {
+	if n.srv == nil {
+		return nil
+	}
+	return n
+}
+
 // start keeps the node record fresh and serves the API.
 func (n *nodeAPI) start() {
 	ctx, cancel := context.WithCancel(context.Background())

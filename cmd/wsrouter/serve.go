@@ -100,7 +100,7 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 		ops, stopStatus := operationsHandler(m, r, status.Options{
 			Config:  reloader.current,
 			Reloads: reloads,
-			Nodes:   nodeAPI,
+			Nodes:   nodeAPI.lister(),
 			NodeID:  nodeID,
 			Version: buildVersion(),
 		})
@@ -141,8 +141,12 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), reloader.current().ShutdownTimeout.Std())
 	defer cancel()
 	_ = wsServer.Shutdown(ctx) // closes the listener; hijacked sockets are the router's
-	nodeAPI.stop(ctx)
+	// The API and the node record stop alongside the drain, not before it,
+	// so they take nothing from its time.
+	apiStopped := make(chan struct{})
+	go func() { defer close(apiStopped); nodeAPI.stop(ctx) }()
 	left := r.Shutdown(ctx)
+	<-apiStopped
 	if metricsServer != nil {
 		_ = metricsServer.Close()
 	}
