@@ -9,6 +9,13 @@ export declare const States: {
   readonly CLOSED: 'closed';
 };
 
+/**
+ * Close code of a client the server disconnected on purpose (4000): the
+ * client does not reconnect and goes to "closed" with this code in the
+ * state event's detail.
+ */
+export declare const CLOSE_DISCONNECTED: 4000;
+
 /** One of the States values. */
 export type State = (typeof States)[keyof typeof States];
 
@@ -45,9 +52,12 @@ export interface Frame<D = unknown> {
 export interface StateDetail {
   /** Reconnect attempt number (connecting). */
   attempt?: number;
-  /** WebSocket close code (disconnected, when the socket closed). */
+  /**
+   * WebSocket close code (disconnected, when the socket closed; closed,
+   * when the server disconnected the client with CLOSE_DISCONNECTED).
+   */
   code?: number;
-  /** Why the connection ended (disconnected). */
+  /** Why the connection ended (disconnected; closed by the server). */
   reason?: string;
   /** Milliseconds until the next attempt (disconnected). */
   delay?: number;

@@ -16,8 +16,15 @@ const States = Object.freeze({
   CONNECTING: 'connecting', // opening the socket and authenticating
   CONNECTED: 'connected', // authenticated; subscriptions (re)sent
   DISCONNECTED: 'disconnected', // lost; a reconnect is scheduled
-  CLOSED: 'closed', // close() was called; nothing more happens
+  CLOSED: 'closed', // close() was called, or the server disconnected the client (4000); nothing more happens
 });
+
+/**
+ * Close code of a client the server disconnected on purpose (the HTTP API's
+ * /api/disconnect): the client does not reconnect, and goes to CLOSED with
+ * this code in the state event's detail.
+ */
+const CLOSE_DISCONNECTED = 4000;
 
 /** Subscription states. */
 const SubscriptionStates = Object.freeze({
@@ -234,6 +241,12 @@ class Client {
 
   /** Closes the connection for good; subscribes still waiting reject. */
   close() {
+    this._close(new Error('wsrouter: client closed'), {});
+  }
+
+  // _close ends everything for good: subscriptions end, waiting subscribes
+  // reject with `err`, and the state event carries `detail`.
+  _close(err, detail) {
     if (this.state === States.CLOSED) return;
     this._teardown();
     this._unwake?.();
@@ -243,11 +256,11 @@ class Client {
     this._retryTimer = null;
     for (const sub of this._subs.values()) {
       sub._setState(SubscriptionStates.ENDED);
-      if (!sub._settled) this._settle(sub, new Error('wsrouter: client closed'));
+      if (!sub._settled) this._settle(sub, err);
       sub._unsubscribing?.resolve(null); // closing ends it too
     }
     this._subs.clear();
-    this._setState(States.CLOSED);
+    this._setState(States.CLOSED, detail);
   }
 
   /**
@@ -328,7 +341,14 @@ class Client {
       if (gen === this._generation) this._receive(ev.data);
     };
     ws.onclose = (ev) => {
-      if (gen === this._generation) this._lost(gen, { code: ev.code, reason: ev.reason });
+      if (gen !== this._generation) return;
+      if (ev.code === CLOSE_DISCONNECTED) {
+        // Disconnected on purpose (a logout, a ban): reconnecting would
+        // undo it, so the application is told instead.
+        this._close(new Error('wsrouter: disconnected by the server'), { code: ev.code, reason: ev.reason });
+        return;
+      }
+      this._lost(gen, { code: ev.code, reason: ev.reason });
     };
     // Browsers follow an error with a close event, but Node's WebSocket
     // (up to at least 20) fires only the error for a refused connection and
@@ -623,5 +643,5 @@ class Client {
   }
 }
 
-  root.wsrouter = Object.freeze({ States, SubscriptionStates, RouterError, backoff, Subscription, Client });
+  root.wsrouter = Object.freeze({ States, CLOSE_DISCONNECTED, SubscriptionStates, RouterError, backoff, Subscription, Client });
 })(typeof globalThis !== 'undefined' ? globalThis : this);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import vm from 'node:vm';
 
-import { Client, RouterError, States, SubscriptionStates } from '../wsrouter.js';
+import { CLOSE_DISCONNECTED, Client, RouterError, States, SubscriptionStates } from '../wsrouter.js';
 import { globalPath } from '../build.mjs';
 import { Router, freePort, publish, routerBinary, startRedis, startService, tempDir, waitFor } from '../testing/harness.mjs';
 
@@ -18,10 +18,15 @@ let redis;
 let service;
 let router;
 let issued = 0;
+let apiPort;
+const API_KEY = 'js-client-test-api-key';
 const tickets = new Map(); // ticket -> user, deleted when used
 
 function servicesYAML(base) {
   return `
+api:
+  listen: 127.0.0.1:${apiPort}
+  keys: [${API_KEY}]
 authentication:
   ticket:
     validation_url: ${base}/auth/
@@ -88,6 +93,7 @@ before(
     tmp = tempDir();
     redis = await startRedis();
     service = await startService(routes);
+    apiPort = await freePort();
     router = new Router({ bin: routerBinary(tmp.dir), dir: tmp.dir, redisURL: redis.url, servicesYAML: servicesYAML(service.base) });
     await router.start();
   },
@@ -398,7 +404,7 @@ describe('wsrouter client', { timeout: 60000 }, () => {
     const context = vm.createContext({ WebSocket, setTimeout, clearTimeout, console, Event, EventTarget });
     vm.runInContext(readFileSync(globalPath, 'utf8'), context, { filename: 'wsrouter.global.js' });
     const lib = context.wsrouter;
-    assert.deepEqual(Object.keys(lib).sort(), ['Client', 'RouterError', 'States', 'Subscription', 'SubscriptionStates', 'backoff']);
+    assert.deepEqual(Object.keys(lib).sort(), ['CLOSE_DISCONNECTED', 'Client', 'RouterError', 'States', 'Subscription', 'SubscriptionStates', 'backoff']);
     const client = new lib.Client(router.url, { ...FAST, ticket: () => issueTicket() });
     t.after(() => client.close());
     client.connect();
@@ -408,6 +414,31 @@ describe('wsrouter client', { timeout: 60000 }, () => {
     await publish(redis.addr, 'books.global', { subscription: 'books.global', data: { via: 'script' } });
     await onMessage.waitCount(1, 'a delivery through the classic build');
     assert.equal(onMessage.seen[0][0].via, 'script');
+  });
+
+  test('a disconnect by the server (4000) closes the client for good and tells the application', async (t) => {
+    const client = await connected(t, { ticket: () => issueTicket('mallory') });
+    const other = await connected(t);
+    const sub = await client.subscribe('books.signed-out');
+    const states = [];
+    client.on('state', (state, detail) => states.push([state, detail]));
+
+    const res = await fetch(`http://127.0.0.1:${apiPort}/api/disconnect`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ match: { user_id: 'mallory' } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    await waitFor(() => client.state === States.CLOSED, 5000, 'closed by the server');
+    assert.deepEqual(states, [[States.CLOSED, { code: CLOSE_DISCONNECTED, reason: 'disconnected' }]]);
+    assert.equal(sub.state, SubscriptionStates.ENDED);
+    await assert.rejects(client.subscribe('books.after'), { message: 'wsrouter: client closed' });
+
+    // No reconnect: nothing happens for several times the longest backoff
+    // (maxReconnectDelay is 400 ms here); absence can only be waited out.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(states.map(([s]) => s), [States.CLOSED]);
+    assert.equal(other.state, States.CONNECTED, "another user's client stays");
   });
 
   test('close rejects waiting subscribes and stops reconnecting', async () => {
