@@ -1,7 +1,7 @@
 // Command wsbench is the load tool for servers that speak the wsrouter client
 // protocol. It opens many WebSocket clients, subscribes each to one topic,
 // publishes timestamped messages through Redis PUBLISH and reports fan-out
-// throughput, end-to-end latency, lost and duplicated deliveries and, given
+// throughput (or, with -api, through the router's HTTP API), end-to-end latency, lost and duplicated deliveries and, given
 // the server's PID, the server's memory per connection and CPU per delivery.
 //
 // With -summarize FILE it instead reads the JSON lines of earlier runs and
@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -62,6 +63,9 @@ type config struct {
 	memberField     string
 	drop            bool
 	dropCfg         dropConfig
+	apiURL          string
+	apiBatch        int
+	apiKey          string // from WSBENCH_API_KEY, so it stays out of process lists
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -101,9 +105,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.dropCfg.history, "history", false, "with -drop: publish with the history script and resubscribe with since")
 	fs.IntVar(&c.dropCfg.historySize, "history-size", 100, "with -drop -history: the service's history.size")
 	fs.DurationVar(&c.dropCfg.historyTTL, "history-ttl", 10*time.Minute, "with -drop -history: the service's history.ttl")
+	fs.StringVar(&c.apiURL, "api", "", "publish through the router's HTTP API at this base URL (e.g. http://127.0.0.1:9200) instead of Redis; the key is read from WSBENCH_API_KEY")
+	fs.IntVar(&c.apiBatch, "api-batch", 1, "with -api: messages per request; 1 uses /api/publish, more /api/publish_batch")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	c.apiKey = os.Getenv("WSBENCH_API_KEY")
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("wsbench: unexpected arguments %q", fs.Args())
 	}
@@ -135,6 +142,12 @@ func (c config) validate() error {
 		return fmt.Errorf("wsbench: -settle %s must be positive", c.settle)
 	case c.pid < 0:
 		return fmt.Errorf("wsbench: -pid %d must not be negative", c.pid)
+	case c.apiURL != "" && !strings.HasPrefix(c.apiURL, "http://") && !strings.HasPrefix(c.apiURL, "https://"):
+		return fmt.Errorf("wsbench: -api %q must be an http or https URL", c.apiURL)
+	case c.apiURL != "" && c.apiKey == "":
+		return errors.New("wsbench: -api needs the API key in WSBENCH_API_KEY")
+	case c.apiBatch < 1 || c.apiBatch > 1000:
+		return fmt.Errorf("wsbench: -api-batch %d must be between 1 and 1000", c.apiBatch)
 	}
 	return nil
 }
@@ -163,6 +176,11 @@ func run(args []string, stdout io.Writer) error {
 	if !cfg.allowRemote {
 		if err := checkTargets(ctx, cfg.url, cfg.redisAddr, defaultLookup); err != nil {
 			return err
+		}
+		if cfg.apiURL != "" {
+			if err := checkAPITarget(ctx, cfg.apiURL, defaultLookup); err != nil {
+				return err
+			}
 		}
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.redisAddr})
@@ -213,6 +231,10 @@ func measure(ctx context.Context, cfg config, rdb *redis.Client) (result, error)
 	pub := publisher{
 		rdb: rdb, prefix: cfg.prefix, service: cfg.service,
 		topics: cfg.topics, messages: cfg.messages, payload: cfg.payload, rate: cfg.rate,
+	}
+	if cfg.apiURL != "" {
+		pub.api = newAPIPublisher(strings.TrimSuffix(cfg.apiURL, "/"), cfg.apiKey, cfg.apiBatch)
+		defer pub.api.close()
 	}
 	first, last, err := pub.run(ctx)
 	if err != nil {

@@ -13,8 +13,9 @@ import (
 // publishing as fast as possible.
 const publishBatch = 100
 
-// publisher sends the benchmark messages, one PUBLISH each, round-robin over
-// the topics: message seq goes to topic seq%topics.
+// publisher sends the benchmark messages, one PUBLISH each (or through the
+// HTTP API when api is set), round-robin over the topics: message seq goes
+// to topic seq%topics.
 type publisher struct {
 	rdb      *redis.Client
 	prefix   string
@@ -23,6 +24,7 @@ type publisher struct {
 	messages int
 	payload  int
 	rate     float64 // messages per second; 0 means as fast as possible
+	api      *apiPublisher
 }
 
 // run publishes all messages and returns when the first and the last
@@ -42,6 +44,9 @@ func (p *publisher) run(ctx context.Context) (first, last time.Time, err error) 
 }
 
 func (p *publisher) burst(ctx context.Context, subs []string) error {
+	if p.api != nil {
+		return p.burstAPI(ctx, subs)
+	}
 	var buf []byte
 	for start := 0; start < p.messages; start += publishBatch {
 		pipe := p.rdb.Pipeline()
@@ -52,6 +57,20 @@ func (p *publisher) burst(ctx context.Context, subs []string) error {
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return fmt.Errorf("wsbench: publish: %w", err)
+		}
+	}
+	return nil
+}
+
+// burstAPI sends the messages through the HTTP API, api.batch per request.
+func (p *publisher) burstAPI(ctx context.Context, subs []string) error {
+	for start := 0; start < p.messages; start += p.api.batch {
+		var msgs [][]byte
+		for seq := start; seq < min(start+p.api.batch, p.messages); seq++ {
+			msgs = append(msgs, encodeMessage(nil, subs[seq%p.topics], seq, time.Now().UnixNano(), p.payload))
+		}
+		if err := p.api.send(ctx, msgs); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -74,6 +93,12 @@ func (p *publisher) paced(ctx context.Context, subs []string, start time.Time) e
 		}
 		sub := subs[seq%p.topics]
 		buf = encodeMessage(buf[:0], sub, seq, time.Now().UnixNano(), p.payload)
+		if p.api != nil {
+			if err := p.api.send(ctx, [][]byte{buf}); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := p.rdb.Publish(ctx, p.prefix+sub, string(buf)).Err(); err != nil {
 			return fmt.Errorf("wsbench: publish: %w", err)
 		}

@@ -62,3 +62,15 @@ func checkLoopback(ctx context.Context, host string, lookup lookupFunc) error {
 	}
 	return nil
 }
+
+// checkAPITarget refuses an -api URL whose host is not loopback.
+func checkAPITarget(ctx context.Context, apiURL string, lookup lookupFunc) error {
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return fmt.Errorf("wsbench: -api %q: %w", apiURL, err)
+	}
+	if err := checkLoopback(ctx, u.Hostname(), lookup); err != nil {
+		return fmt.Errorf("wsbench: -api %q: %w", apiURL, err)
+	}
+	return nil
+}
