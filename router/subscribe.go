@@ -23,13 +23,20 @@ type target struct {
 }
 
 // resolve checks the subscription name's format and service. On failure it
-// returns the error text for the reply.
+// returns the error text for the reply. A name, or an extra field value,
+// longer than websocket.max_subscription_bytes is a format error, and what
+// is longer than that is never echoed.
 func resolve(cfg *services.Config, ev *clientEvent) (target, string) {
+	limit := cfg.WebSocket.MaxSubscriptionBytes
 	t := target{raw: ev.field("subscription")}
 	if !truthy(t.raw) {
 		t.raw = nil // as SocketShark: an empty or false name is not echoed
 	}
 	name, ok := ev.str("subscription")
+	if ok && len(name) > limit || !ok && len(t.raw) > limit {
+		t.raw = nil // a valid name is echoed as sent, escapes included
+		return t, errInvalidFormat
+	}
 	service, topic, found := strings.Cut(name, ".")
 	if !ok || !found || service == "" || topic == "" {
 		return t, errInvalidFormat
@@ -42,12 +49,17 @@ func resolve(cfg *services.Config, ev *clientEvent) (target, string) {
 		svc = &services.Service{}
 	}
 	t.name, t.service, t.svc = name, service, svc
+	msg := ""
 	for _, f := range svc.ExtraFields {
 		if v, ok := ev.fields[f]; ok {
+			if len(v) > limit {
+				msg = errInvalidFormat
+				continue
+			}
 			t.extra = append(t.extra, field{name: f, value: v})
 		}
 	}
-	return t, ""
+	return t, msg
 }
 
 // errorText is an error answer's text, or def when it has none.

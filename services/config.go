@@ -83,6 +83,10 @@ type WebSocket struct {
 	WriteTimeout Duration `yaml:"write_timeout"`
 	// MaxSubscriptions is the subscription limit per connection. Default 1000.
 	MaxSubscriptions int `yaml:"max_subscriptions"`
+	// MaxSubscriptionBytes is the longest subscription name, and the
+	// longest extra field value (as JSON), a client may send; longer is
+	// "Invalid subscription format.". Default 256.
+	MaxSubscriptionBytes int `yaml:"max_subscription_bytes"`
 	// EventsPerSecond is the client event rate (token bucket). Default 100.
 	EventsPerSecond float64 `yaml:"events_per_second"`
 	// EventsBurst is the token bucket's burst. Default 200.
@@ -276,15 +280,16 @@ func Default() *Config {
 	return &Config{
 		Listen: "127.0.0.1:9000",
 		WebSocket: WebSocket{
-			PingInterval:     Duration(15 * time.Second),
-			PingTimeout:      Duration(15 * time.Second),
-			MaxMessageBytes:  65536,
-			SendQueue:        1024,
-			SendQueueBytes:   8 << 20,
-			WriteTimeout:     Duration(10 * time.Second),
-			MaxSubscriptions: 1000,
-			EventsPerSecond:  100,
-			EventsBurst:      200,
+			PingInterval:         Duration(15 * time.Second),
+			PingTimeout:          Duration(15 * time.Second),
+			MaxMessageBytes:      65536,
+			SendQueue:            1024,
+			SendQueueBytes:       8 << 20,
+			WriteTimeout:         Duration(10 * time.Second),
+			MaxSubscriptions:     1000,
+			MaxSubscriptionBytes: 256,
+			EventsPerSecond:      100,
+			EventsBurst:          200,
 		},
 		Redis: defaultRedis("redis://127.0.0.1:6379/0"),
 		HTTP: HTTP{

@@ -91,6 +91,7 @@ func TestDefaultValues(t *testing.T) {
 		{"send_queue_bytes", c.WebSocket.SendQueueBytes, int64(8388608)},
 		{"write_timeout", c.WebSocket.WriteTimeout.Std(), 10 * time.Second},
 		{"max_subscriptions", c.WebSocket.MaxSubscriptions, 1000},
+		{"max_subscription_bytes", c.WebSocket.MaxSubscriptionBytes, 256},
 		{"events_per_second", c.WebSocket.EventsPerSecond, 100.0},
 		{"events_burst", c.WebSocket.EventsBurst, 200},
 		{"delivery_timestamps", c.WebSocket.DeliveryTimestamps, false},

@@ -156,6 +156,7 @@ func (v *validator) websocket(w WebSocket) {
 	v.atLeastOne("websocket.send_queue_bytes", w.SendQueueBytes)
 	v.positive("websocket.write_timeout", w.WriteTimeout)
 	v.atLeastOne("websocket.max_subscriptions", int64(w.MaxSubscriptions))
+	v.atLeastOne("websocket.max_subscription_bytes", int64(w.MaxSubscriptionBytes))
 	v.positiveRate("websocket.events_per_second", w.EventsPerSecond)
 	v.atLeastOne("websocket.events_burst", int64(w.EventsBurst))
 }

@@ -101,6 +101,7 @@ func TestValidationRules(t *testing.T) {
 		{"send queue bytes", "websocket: {send_queue_bytes: 0}", "websocket.send_queue_bytes", "must be at least 1, got 0"},
 		{"write timeout zero", "websocket: {write_timeout: 0}", "websocket.write_timeout", "must be positive, got 0s"},
 		{"max subscriptions", "websocket: {max_subscriptions: 0}", "websocket.max_subscriptions", "must be at least 1, got 0"},
+		{"max subscription bytes", "websocket: {max_subscription_bytes: 0}", "websocket.max_subscription_bytes", "must be at least 1, got 0"},
 		{"events per second", "websocket: {events_per_second: 0}", "websocket.events_per_second", "must be positive, got 0"},
 		{"events burst", "websocket: {events_burst: 0}", "websocket.events_burst", "must be at least 1, got 0"},
 
