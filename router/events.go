@@ -3,6 +3,7 @@ package router
 import (
 	"bytes"
 	"encoding/json"
+	"unicode/utf8"
 
 	"github.com/wsrouter/wsrouter/services"
 )
@@ -31,10 +32,12 @@ func (e *clientEvent) str(name string) (string, bool) {
 }
 
 // decodeEvent parses a client frame; ok is false when it is not a JSON
-// object with a string event of at most 40 characters.
+// object with a string event of at most 40 characters. A frame that is not
+// valid UTF-8 is not JSON: nothing of it is ever echoed, so the router's
+// text frames stay valid UTF-8 (a browser closes with 1007 otherwise).
 func decodeEvent(frame []byte) (clientEvent, bool) {
 	trimmed := bytes.TrimLeft(frame, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' {
+	if len(trimmed) == 0 || trimmed[0] != '{' || !utf8.Valid(frame) {
 		return clientEvent{}, false
 	}
 	var fields map[string]json.RawMessage

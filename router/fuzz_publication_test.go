@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -36,6 +37,9 @@ func FuzzPublication(f *testing.F) {
 		{`{"subscription":"books.1","data":null}`, false},
 		{`{"subscription":"books.1","data":{"a":[1,"\u2028",true]}}`, false},
 		{"{\"subscription\":\"books.1\",\"data\":\"\xff\"}", false},
+		{"{\"subscription\":\"books.1\",\"data\":{\"\xc3\x28\":1}}", false},
+		{"{\"subscription\":\"books.1\",\"data\":1,\"user_id\":\"\xed\xa0\x80\"}", true},
+		{"{\"subscription\":\"books.1\",\"data\":1,\"options\":{\"throttle_key\":\"\xfe\",\"throttle\":1}}", false},
 		{` {"subscription":"books.1","data":1,"published_at":"2026-11-23T14:00:00.123456+00:00"}`, false},
 		{`{"subscription":"books.1","data":1,"published_at":"2026-11-23 14:00:00Z"}`, false},
 		{`{"subscription":"books.1","data":1,"published_at":"yesterday"}`, false},
@@ -164,10 +168,11 @@ func count(bs ...bool) int {
 }
 
 // referencePublication decides what decodePublication must: whether payload
-// is accepted on the channel of name, and its "data" member.
+// is accepted on the channel of name, and its "data" member. JSON text is
+// UTF-8; encoding/json would take other bytes.
 func referencePublication(name string, payload []byte) (json.RawMessage, bool) {
 	var top map[string]json.RawMessage
-	if !bytes.HasPrefix(bytes.TrimLeft(payload, " \t\r\n"), []byte("{")) || json.Unmarshal(payload, &top) != nil {
+	if !bytes.HasPrefix(bytes.TrimLeft(payload, " \t\r\n"), []byte("{")) || !utf8.Valid(payload) || json.Unmarshal(payload, &top) != nil {
 		return nil, false
 	}
 	var sub string
@@ -206,6 +211,9 @@ func referencePasses(payload []byte) bool {
 // subscription name, data equal to the published data byte for byte, and
 // the extra fields.
 func checkFrame(frame []byte, name string, data json.RawMessage, extra map[string]any) error {
+	if !utf8.Valid(frame) {
+		return fmt.Errorf("not UTF-8")
+	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(frame, &members); err != nil {
 		return fmt.Errorf("not a JSON object: %w", err)

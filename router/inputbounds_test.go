@@ -57,3 +57,35 @@ func TestSubscriptionBytesBound(t *testing.T) {
 		t.Errorf("refused subscription books.e2 has %d Redis subscribers", n)
 	}
 }
+
+// TestInvalidUTF8RefusedAtTheEdge: a client frame that is not UTF-8 gets
+// the error reply and nothing of it is echoed; a publication that is not
+// UTF-8 is dropped and counted as malformed. Every frame the client gets
+// is UTF-8, so browsers do not close with 1007.
+func TestInvalidUTF8RefusedAtTheEdge(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.Services["books"] = &services.Service{RequireAuthentication: new(bool), ExtraFields: []string{"org"}}
+	h := newHarness(t, cfg)
+	c := h.dial()
+	bad := `{"status":"error","error":"Messages must be JSON and contain an event field."}`
+	for _, frame := range []string{
+		"{\"event\":\"subscribe\",\"subscription\":\"books.\xff\"}",
+		"{\"event\":\"subscribe\",\"subscription\":\"books.u\",\"org\":\"\xc3\x28\"}",
+		"{\"event\":\"ping\",\"data\":\"\xed\xa0\x80\"}",
+		"{\"event\":\"nope\xfe\"}",
+	} {
+		c.send(frame)
+		c.expect(bad)
+	}
+	c.send(`{"event":"subscribe","subscription":"books.u"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.u","status":"ok"}`)
+	malformed := h.r.metrics.Dropped.WithLabelValues("malformed")
+	before := counterValue(t, malformed)
+	h.publish("books.u", "{\"subscription\":\"books.u\",\"data\":\"\xff\"}")
+	h.publish("books.u", `{"subscription":"books.u","data":"fine"}`)
+	c.expect(`{"event":"message","subscription":"books.u","data":"fine"}`)
+	if got := counterValue(t, malformed) - before; got != 1 {
+		t.Errorf("malformed drops = %v, want 1", got)
+	}
+}

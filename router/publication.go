@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/ordering"
@@ -57,6 +58,11 @@ func decodePublication(name string, payload []byte, withTop, withOffset bool, no
 	trimmed := bytes.TrimLeft(payload, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, "", fmt.Errorf("%w: not a JSON object", errMalformed)
+	}
+	if !utf8.Valid(payload) {
+		// Its data would go out verbatim in text frames, which browsers
+		// close with 1007 when they are not UTF-8.
+		return nil, "", fmt.Errorf("%w: not valid UTF-8", errMalformed)
 	}
 	// Keys are matched exactly ("Data" is not "data"), which decoding into
 	// a struct would not do.
