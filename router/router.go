@@ -42,6 +42,7 @@ type Router struct {
 	log        *slog.Logger
 	metrics    *metrics.Metrics
 	drops      dropCounters
+	strangers  *strangerLog // lines strangers can cause
 	nodeID     string
 	hubs       []*hub
 	history    *history.Store // on the first Redis (redis, not redis_alt)
@@ -69,11 +70,12 @@ type dropCounters struct {
 // New builds a router for cfg. It does not connect to Redis until Start.
 func New(cfg *services.Config, opts Options) (*Router, error) {
 	r := &Router{
-		log:      opts.Logger,
-		metrics:  opts.Metrics,
-		nodeID:   opts.NodeID,
-		sessions: map[*session]struct{}{},
-		gate:     callbacks.NewGate(cfg.HTTP.MaxConcurrency, callbacks.ServiceShare(cfg.HTTP.MaxConcurrency)),
+		log:       opts.Logger,
+		metrics:   opts.Metrics,
+		nodeID:    opts.NodeID,
+		sessions:  map[*session]struct{}{},
+		strangers: newStrangerLog(),
+		gate:      callbacks.NewGate(cfg.HTTP.MaxConcurrency, callbacks.ServiceShare(cfg.HTTP.MaxConcurrency)),
 	}
 	if r.log == nil {
 		r.log = slog.Default()
@@ -224,7 +226,8 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	cfg := r.cfg.Load()
 	if !originAllowed(req, cfg.AllowedOrigins) {
-		r.log.Info("upgrade refused: origin not allowed", "origin", req.Header.Get("Origin"), "host", req.Host)
+		r.strangers.log(r.log, slog.LevelInfo, "upgrade refused: origin not allowed",
+			"origin", clip(req.Header.Get("Origin")), "host", clip(req.Host), "remote", req.RemoteAddr)
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -235,7 +238,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
-		r.log.Debug("upgrade failed", "err", err, "remote", req.RemoteAddr)
+		r.strangers.log(r.log, slog.LevelDebug, "upgrade failed", "err", clipErr(err), "remote", req.RemoteAddr)
 		return
 	}
 	id := newSessionID()
@@ -262,7 +265,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		cancel()
 		return
 	}
-	s.logger().Debug("connected", "remote", req.RemoteAddr)
+	r.strangers.log(s.logger(), slog.LevelDebug, "connected", "remote", req.RemoteAddr)
 	// The reader gets a goroutine of its own, so that net/http's goroutine
 	// returns and its stack, connection state and request are freed.
 	go s.serve()
@@ -287,9 +290,9 @@ func (s *session) writeFrame(frame []byte) error {
 func (s *session) writeFailed(err error) {
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		s.r.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
-		s.logger().Warn("write timed out; dropping slow consumer", "write_timeout", s.r.cfg.Load().WebSocket.WriteTimeout)
+		s.r.strangers.log(s.logger(), slog.LevelWarn, "write timed out; dropping slow consumer", "write_timeout", s.r.cfg.Load().WebSocket.WriteTimeout)
 	} else {
-		s.logger().Debug("write failed; dropping connection", "err", err)
+		s.r.strangers.log(s.logger(), slog.LevelDebug, "write failed; dropping connection", "err", clipErr(err))
 	}
 	s.drop()
 }

@@ -123,7 +123,7 @@ func (s *session) serve() {
 			ev = limitedEvent(frame)
 		}
 		if !s.enqueueEvent(ev) {
-			s.logger().Warn("client sends events faster than they can be handled; closing",
+			s.r.strangers.log(s.logger(), slog.LevelWarn, "client sends events faster than they can be handled; closing",
 				"max_queued", maxQueuedEvents, "max_queued_bytes", maxQueuedEventBytes)
 			s.closeWith(websocket.StatusPolicyViolation, "too many pending events")
 			overloaded = true
@@ -139,11 +139,11 @@ func (s *session) logReadEnd(err error) {
 	status := websocket.CloseStatus(err)
 	switch {
 	case status == websocket.StatusMessageTooBig:
-		s.logger().Info("client frame over max_message_bytes; closed", "code", int(status))
+		s.r.strangers.log(s.logger(), slog.LevelInfo, "client frame over max_message_bytes; closed", "code", int(status))
 	case status != -1:
-		s.logger().Debug("client closed", "code", int(status))
+		s.r.strangers.log(s.logger(), slog.LevelDebug, "client closed", "code", int(status))
 	default:
-		s.logger().Debug("connection ended", "err", err)
+		s.r.strangers.log(s.logger(), slog.LevelDebug, "connection ended", "err", clipErr(err))
 	}
 }
 
@@ -237,7 +237,7 @@ func (s *session) drop() {
 // slowConsumer is the outbox's overflow callback.
 func (s *session) slowConsumer() {
 	s.r.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
-	s.logger().Warn("send queue full; closing slow consumer", "send_queue", s.out.limit, "send_queue_bytes", s.out.limitBytes)
+	s.r.strangers.log(s.logger(), slog.LevelWarn, "send queue full; closing slow consumer", "send_queue", s.out.limit, "send_queue_bytes", s.out.limitBytes)
 	s.closeWith(websocket.StatusPolicyViolation, "slow consumer")
 }
 
@@ -293,7 +293,7 @@ func (s *session) schedulePing() {
 		cancel()
 		if err != nil {
 			if s.ctx.Err() == nil {
-				s.logger().Info("no pong within ping_timeout; dropping connection", "ping_timeout", timeout)
+				s.r.strangers.log(s.logger(), slog.LevelInfo, "no pong within ping_timeout; dropping connection", "ping_timeout", timeout)
 				s.drop()
 			}
 			return
