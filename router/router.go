@@ -221,7 +221,9 @@ func (r *Router) redisChanged(closeClients bool) {
 // ServeHTTP upgrades any request to a WebSocket session.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if err := r.Ready(); err != nil {
-		http.Error(w, "wsrouter not ready: "+err.Error(), http.StatusServiceUnavailable)
+		// Why (a Redis address, its error) is for /readyz on the metrics
+		// listener, not for anyone who can reach this one.
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	cfg := r.cfg.Load()
