@@ -27,6 +27,7 @@ type outbox struct {
 	limitBytes   int64
 	writing      bool
 	closed       bool
+	stopped      atomic.Bool // closed, for the writer to see between frames without the lock
 
 	write    func([]byte) error // writes one frame to the socket
 	batch    batcher            // holds a batch's frames back for one write; may be nil
@@ -58,6 +59,7 @@ func (o *outbox) push(frame []byte) bool {
 	}
 	if o.full(len(frame)) {
 		o.closed = true
+		o.stopped.Store(true)
 		o.queue = nil
 		o.room.Broadcast()
 		o.mu.Unlock()
@@ -128,6 +130,7 @@ func (o *outbox) writeAll() {
 		if err != nil {
 			wasClosed := o.closed
 			o.closed, o.writing, o.queue = true, false, nil
+			o.stopped.Store(true)
 			o.mu.Unlock()
 			if !wasClosed {
 				o.failed(err)
@@ -142,10 +145,15 @@ func (o *outbox) writeAll() {
 }
 
 // writeBatch writes frames; with a batcher, all of them in one system call.
-// Each frame leaves the pending counts as soon as it is written.
+// Each frame leaves the pending counts as soon as it is written. Once the
+// outbox is closed the rest of the batch is not written: a client closed as
+// slow gets its close frame behind at most the frame being written.
 func (o *outbox) writeBatch(frames [][]byte) error {
 	if o.batch == nil {
 		for _, f := range frames {
+			if o.stopped.Load() {
+				return nil
+			}
 			if err := o.write(f); err != nil {
 				return err
 			}
@@ -155,6 +163,9 @@ func (o *outbox) writeBatch(frames [][]byte) error {
 	}
 	o.batch.holdBack()
 	for _, f := range frames {
+		if o.stopped.Load() {
+			break
+		}
 		if err := o.write(f); err != nil {
 			_ = o.batch.flush() // what was held may include a close frame
 			return err
@@ -175,6 +186,7 @@ func (o *outbox) written(f []byte) {
 func (o *outbox) close() {
 	o.mu.Lock()
 	o.closed = true
+	o.stopped.Store(true)
 	o.queue, o.spare = nil, nil
 	o.room.Broadcast()
 	o.mu.Unlock()

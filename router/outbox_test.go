@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -106,5 +107,38 @@ func TestCoalescerWriteDeadline(t *testing.T) {
 				t.Fatalf("write returned %v, want a deadline error", err)
 			}
 		})
+	}
+}
+
+// TestOutboxStopsMidBatchOnClose: once the outbox is closed, the writer
+// leaves the rest of its batch unwritten, so a close frame is not stuck
+// behind a backlog the client will never read.
+func TestOutboxStopsMidBatchOnClose(t *testing.T) {
+	t.Parallel()
+	for _, batched := range []bool{false, true} {
+		var o *outbox
+		release := make(chan struct{})
+		var written []string
+		o = newOutbox(100, 1<<20, func(f []byte) error {
+			switch string(f) {
+			case "0":
+				<-release
+			case "1":
+				o.close()
+			}
+			written = append(written, string(f))
+			return nil
+		}, func() { t.Error("overflow") }, func(error) {})
+		if batched {
+			o.batch = &eventBatcher{}
+		}
+		for _, f := range []string{"0", "1", "2", "3"} {
+			o.push([]byte(f)) // 1 to 3 queue up while 0 is being written
+		}
+		close(release)
+		o.wait()
+		if !slices.Equal(written, []string{"0", "1"}) {
+			t.Errorf("batched=%v: wrote %q, want 0 and 1 only", batched, written)
+		}
 	}
 }
