@@ -2,11 +2,9 @@ package router
 
 import (
 	"errors"
-	"net"
-	"os"
 	"slices"
+	"sync"
 	"testing"
-	"time"
 )
 
 // TestOutboxByteBound: the queue refuses a delivery once its bytes would
@@ -79,37 +77,6 @@ func TestOutboxReplyWaitsForBytes(t *testing.T) {
 	o.wait()
 }
 
-// TestCoalescerWriteDeadline: a socket write that the peer does not take
-// within the timeout fails with a deadline error, held bytes included.
-func TestCoalescerWriteDeadline(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name  string
-		write func(c *coalescer) error
-	}{
-		{"direct write", func(c *coalescer) error { _, err := c.Write([]byte("frame")); return err }},
-		{"flush of held bytes", func(c *coalescer) error {
-			c.holdBack()
-			if _, err := c.Write([]byte("frame")); err != nil {
-				return err
-			}
-			return c.flush()
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			server, client := net.Pipe() // nobody reads client: writes block
-			defer client.Close()
-			defer server.Close()
-			err := tc.write(&coalescer{conn: server, timeout: 20 * time.Millisecond})
-			if !errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("write returned %v, want a deadline error", err)
-			}
-		})
-	}
-}
-
 // TestOutboxStopsMidBatchOnClose: once the outbox is closed, the writer
 // leaves the rest of its batch unwritten, so a close frame is not stuck
 // behind a backlog the client will never read.
@@ -140,5 +107,71 @@ func TestOutboxStopsMidBatchOnClose(t *testing.T) {
 		if !slices.Equal(written, []string{"0", "1"}) {
 			t.Errorf("batched=%v: wrote %q, want 0 and 1 only", batched, written)
 		}
+	}
+}
+
+// eventBatcher records holdBack, flush and writes in order.
+type eventBatcher struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (e *eventBatcher) add(ev string) {
+	e.mu.Lock()
+	e.events = append(e.events, ev)
+	e.mu.Unlock()
+}
+func (e *eventBatcher) holdBack()    { e.add("hold") }
+func (e *eventBatcher) flush() error { e.add("flush"); return nil }
+
+func TestOutboxBatches(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		failOn     string // the frame whose write fails
+		want       []string
+		wantFailed int
+	}{
+		{"frames queued meanwhile share a batch", "",
+			[]string{"hold", "1", "flush", "hold", "2", "3", "flush"}, 0},
+		{"a failed write still flushes what was held", "2",
+			[]string{"hold", "1", "flush", "hold", "2", "flush"}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			eb := &eventBatcher{}
+			release := make(chan struct{})
+			started := make(chan struct{})
+			failed := 0
+			write := func(f []byte) error {
+				if string(f) == "1" {
+					close(started)
+					<-release
+				}
+				eb.add(string(f))
+				if string(f) == tc.failOn {
+					return errors.New("broken pipe")
+				}
+				return nil
+			}
+			o := newOutbox(10, 1<<20, write, func() { t.Error("overflow") }, func(error) { failed++ })
+			o.batch = eb
+			o.push([]byte("1"))
+			<-started
+			o.push([]byte("2"))
+			o.push([]byte("3"))
+			close(release)
+			o.wait() // 2 and 3 were queued while the writer ran: no new one
+
+			eb.mu.Lock()
+			defer eb.mu.Unlock()
+			if !slices.Equal(eb.events, tc.want) {
+				t.Errorf("events %q, want %q", eb.events, tc.want)
+			}
+			if failed != tc.wantFailed {
+				t.Errorf("failed called %d times, want %d", failed, tc.wantFailed)
+			}
+		})
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"os"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 
 	"github.com/wsrouter/wsrouter/callbacks"
 	"github.com/wsrouter/wsrouter/history"
@@ -216,87 +213,6 @@ func (r *Router) redisChanged(closeClients bool) {
 	if lost && closeClients {
 		r.closeAll(websocket.StatusInternalError, "redis unavailable", 2*time.Second)
 	}
-}
-
-// ServeHTTP upgrades any request to a WebSocket session.
-func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if err := r.Ready(); err != nil {
-		// Why (a Redis address, its error) is for /readyz on the metrics
-		// listener, not for anyone who can reach this one.
-		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	cfg := r.cfg.Load()
-	if !originAllowed(req, cfg.AllowedOrigins) {
-		r.strangers.log(r.log, slog.LevelInfo, "upgrade refused: origin not allowed",
-			"origin", clip(req.Header.Get("Origin")), "host", clip(req.Host), "remote", req.RemoteAddr)
-		http.Error(w, "origin not allowed", http.StatusForbidden)
-		return
-	}
-	ws := cfg.WebSocket
-	sw := smallBuffers(w, ws.WriteTimeout.Std())
-	conn, err := websocket.Accept(sw, req, &websocket.AcceptOptions{
-		InsecureSkipVerify: true, // origins are checked above
-		CompressionMode:    websocket.CompressionDisabled,
-	})
-	if err != nil {
-		r.strangers.log(r.log, slog.LevelDebug, "upgrade failed", "err", clipErr(err), "remote", req.RemoteAddr)
-		return
-	}
-	id := newSessionID()
-	ctx, cancel := context.WithCancel(callbacks.WithLogAttrs(context.Background(), "session", id))
-	s := &session{
-		id:      id,
-		r:       r,
-		conn:    conn,
-		ctx:     ctx,
-		cancel:  cancel,
-		limit:   rate.NewLimiter(rate.Limit(ws.EventsPerSecond), ws.EventsBurst),
-		maxSubs: ws.MaxSubscriptions,
-		stamps:  ws.DeliveryTimestamps,
-		subs:    map[string]*subscription{},
-	}
-	s.out = newOutbox(ws.SendQueue, ws.SendQueueBytes, s.writeFrame, s.slowConsumer, s.writeFailed)
-	if c := coalescerOf(sw); c != nil {
-		s.out.batch = c // the socket's writes have the deadline
-	} else {
-		s.writeTimeout = ws.WriteTimeout.Std()
-	}
-	if !r.addSession(s) {
-		conn.Close(websocket.StatusGoingAway, "shutting down")
-		cancel()
-		return
-	}
-	r.strangers.log(s.logger(), slog.LevelDebug, "connected", "remote", req.RemoteAddr)
-	// The reader gets a goroutine of its own, so that net/http's goroutine
-	// returns and its stack, connection state and request are freed.
-	go s.serve()
-}
-
-// writeFrame writes one frame to the socket. Over a hijacked connection
-// the coalescer puts write_timeout on every socket write; otherwise the
-// write gets a context with that timeout, which closes the socket when it
-// runs out.
-func (s *session) writeFrame(frame []byte) error {
-	if s.writeTimeout <= 0 {
-		return s.conn.Write(context.Background(), websocket.MessageText, frame)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
-	defer cancel()
-	return s.conn.Write(ctx, websocket.MessageText, frame)
-}
-
-// writeFailed is the outbox's callback for a failed write. A write that
-// ran out of write_timeout is a slow consumer: counted, and the socket is
-// dropped without a close handshake.
-func (s *session) writeFailed(err error) {
-	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-		s.r.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
-		s.r.strangers.log(s.logger(), slog.LevelWarn, "write timed out; dropping slow consumer", "write_timeout", s.r.cfg.Load().WebSocket.WriteTimeout)
-	} else {
-		s.r.strangers.log(s.logger(), slog.LevelDebug, "write failed; dropping connection", "err", clipErr(err))
-	}
-	s.drop()
 }
 
 func (r *Router) addSession(s *session) bool {

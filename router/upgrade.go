@@ -1,208 +1,96 @@
 package router
 
 import (
-	"bufio"
-	"bytes"
-	"io"
-	"net"
+	"context"
+	"errors"
+	"log/slog"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
-	"sync"
-	"time"
+	"os"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/wsrouter/wsrouter/callbacks"
+	"github.com/wsrouter/wsrouter/metrics"
 )
 
-// Buffer sizes for a hijacked connection. net/http hands over 4 KiB for
-// each direction; client frames are small, deliveries are gathered by the
-// coalescer underneath the write buffer, and an idle connection should cost
-// as little as possible. Larger frames still work: bufio reads and writes
-// past a small buffer directly. 128 bytes hold any control frame whole.
-const (
-	readBufferSize  = 128
-	writeBufferSize = 128
-)
-
-// smallBuffers wraps w so that hijacking it yields small bufio buffers, with
-// a coalescer (see coalescerOf) under the write buffer whose socket writes
-// have writeTimeout as their deadline.
-func smallBuffers(w http.ResponseWriter, writeTimeout time.Duration) http.ResponseWriter {
-	if _, ok := w.(http.Hijacker); !ok {
-		return w
+// ServeHTTP upgrades any request to a WebSocket session.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if err := r.Ready(); err != nil {
+		// Why (a Redis address, its error) is for /readyz on the metrics
+		// listener, not for anyone who can reach this one.
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		return
 	}
-	return &smallBufferWriter{ResponseWriter: w, timeout: writeTimeout}
-}
-
-type smallBufferWriter struct {
-	http.ResponseWriter
-	timeout time.Duration
-	out     *coalescer // set by Hijack
-}
-
-// coalescerOf returns the write side of a connection hijacked through w,
-// or nil when w did not come from smallBuffers or was not hijacked.
-func coalescerOf(w http.ResponseWriter) *coalescer {
-	if sw, ok := w.(*smallBufferWriter); ok {
-		return sw.out
+	cfg := r.cfg.Load()
+	if !originAllowed(req, cfg.AllowedOrigins) {
+		r.strangers.log(r.log, slog.LevelInfo, "upgrade refused: origin not allowed",
+			"origin", clip(req.Header.Get("Origin")), "host", clip(req.Host), "remote", req.RemoteAddr)
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
 	}
-	return nil
-}
-
-// Hijack returns the connection with small buffers, keeping any bytes the
-// server had already read past the upgrade request.
-func (w *smallBufferWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := w.ResponseWriter.(http.Hijacker).Hijack()
+	ws := cfg.WebSocket
+	sw := smallBuffers(w, ws.WriteTimeout.Std())
+	conn, err := websocket.Accept(sw, req, &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // origins are checked above
+		CompressionMode:    websocket.CompressionDisabled,
+	})
 	if err != nil {
-		return nil, nil, err
+		r.strangers.log(r.log, slog.LevelDebug, "upgrade failed", "err", clipErr(err), "remote", req.RemoteAddr)
+		return
 	}
-	if err := brw.Writer.Flush(); err != nil {
-		conn.Close()
-		return nil, nil, err
+	id := newSessionID()
+	ctx, cancel := context.WithCancel(callbacks.WithLogAttrs(context.Background(), "session", id))
+	s := &session{
+		id:      id,
+		r:       r,
+		conn:    conn,
+		ctx:     ctx,
+		cancel:  cancel,
+		limit:   rate.NewLimiter(rate.Limit(ws.EventsPerSecond), ws.EventsBurst),
+		maxSubs: ws.MaxSubscriptions,
+		stamps:  ws.DeliveryTimestamps,
+		subs:    map[string]*subscription{},
 	}
-	br := bufio.NewReaderSize(conn, readBufferSize)
-	if n := brw.Reader.Buffered(); n > 0 {
-		// Bytes the client sent right behind its upgrade request must be
-		// in the new reader's buffer: the WebSocket library re-reads
-		// exactly what is buffered before it reads the socket again.
-		early, _ := brw.Reader.Peek(n)
-		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(readBufferSize, n))
-		if _, err := br.Peek(n); err != nil {
-			conn.Close()
-			return nil, nil, err
-		}
+	s.out = newOutbox(ws.SendQueue, ws.SendQueueBytes, s.writeFrame, s.slowConsumer, s.writeFailed)
+	if c := coalescerOf(sw); c != nil {
+		s.out.batch = c // the socket's writes have the deadline
+	} else {
+		s.writeTimeout = ws.WriteTimeout.Std()
 	}
-	// net/http keeps pointers to the buffers it handed over for as long as
-	// the handler runs; they are ours now, so drop their memory.
-	*brw.Reader, *brw.Writer = bufio.Reader{}, bufio.Writer{}
-	w.out = &coalescer{conn: conn, timeout: w.timeout}
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.out, writeBufferSize)), nil
+	if !r.addSession(s) {
+		conn.Close(websocket.StatusGoingAway, "shutting down")
+		cancel()
+		return
+	}
+	r.strangers.log(s.logger(), slog.LevelDebug, "connected", "remote", req.RemoteAddr)
+	// The reader gets a goroutine of its own, so that net/http's goroutine
+	// returns and its stack, connection state and request are freed.
+	go s.serve()
 }
 
-// originAllowed applies allowed_origins to a browser's Origin header.
-// Requests without one (not a browser) are always allowed; an empty list
-// allows the request's own host only; "*" allows any origin; an entry with
-// a scheme is a full origin; anything else is a host pattern matched
-// against the origin's host (with port, or without when the pattern has none).
-func originAllowed(req *http.Request, allowed []string) bool {
-	origin := req.Header.Get("Origin")
-	if origin == "" {
-		return true
+// writeFrame writes one frame to the socket. Over a hijacked connection
+// the coalescer puts write_timeout on every socket write; otherwise the
+// write gets a context with that timeout, which closes the socket when it
+// runs out.
+func (s *session) writeFrame(frame []byte) error {
+	if s.writeTimeout <= 0 {
+		return s.conn.Write(context.Background(), websocket.MessageText, frame)
 	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if len(allowed) == 0 {
-		return strings.EqualFold(u.Host, req.Host)
-	}
-	for _, a := range allowed {
-		if a == "*" {
-			return true
-		}
-		if strings.Contains(a, "://") {
-			if strings.EqualFold(strings.TrimRight(a, "/"), u.Scheme+"://"+u.Host) {
-				return true
-			}
-			continue
-		}
-		pattern := strings.ToLower(a)
-		host := strings.ToLower(u.Host)
-		if !strings.Contains(pattern, ":") {
-			host = strings.ToLower(u.Hostname())
-		}
-		if ok, _ := path.Match(pattern, host); ok {
-			return true
-		}
-	}
-	return false
+	ctx, cancel := context.WithTimeout(context.Background(), s.writeTimeout)
+	defer cancel()
+	return s.conn.Write(ctx, websocket.MessageText, frame)
 }
 
-// maxHeld is how many bytes a coalescer holds back before it writes them
-// out anyway, so that one system call never carries more than this.
-const maxHeld = 32 << 10
-
-// heldPool recycles the buffers of held bytes: an idle connection has none.
-var heldPool = sync.Pool{New: func() any { b := make([]byte, 0, maxHeld); return &b }}
-
-// coalescer is the writer under a connection's bufio.Writer. Every frame the
-// WebSocket library writes passes through it. While the outbox writes a
-// batch of frames, it holds them back and flush sends them in one system
-// call: a client that fell behind gets its backlog in few writes.
-//
-// Its lock is held across socket writes: it orders the bytes of the
-// connection's own writers (the outbox's writer, the library's control
-// frames), which the library already serialises; the fan-out never takes it.
-//
-// Every socket write it makes has a deadline of timeout (none when zero):
-// a client whose socket takes no bytes for that long fails the write.
-type coalescer struct {
-	conn    net.Conn
-	timeout time.Duration
-	mu      sync.Mutex
-	hold    bool
-	buf     *[]byte // held bytes; nil while nothing is held
-}
-
-// writeConn writes p to the socket within the write timeout; c.mu is held.
-func (c *coalescer) writeConn(p []byte) (int, error) {
-	if c.timeout > 0 {
-		if err := c.conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-			return 0, err
-		}
+// writeFailed is the outbox's callback for a failed write. A write that
+// ran out of write_timeout is a slow consumer: counted, and the socket is
+// dropped without a close handshake.
+func (s *session) writeFailed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		s.r.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
+		s.r.strangers.log(s.logger(), slog.LevelWarn, "write timed out; dropping slow consumer", "write_timeout", s.r.cfg.Load().WebSocket.WriteTimeout)
+	} else {
+		s.r.strangers.log(s.logger(), slog.LevelDebug, "write failed; dropping connection", "err", clipErr(err))
 	}
-	return c.conn.Write(p)
-}
-
-// Write sends p, or holds it back while a batch is being written.
-func (c *coalescer) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.hold && len(p) < maxHeld {
-		if c.buf == nil {
-			c.buf = heldPool.Get().(*[]byte)
-		}
-		if len(*c.buf)+len(p) > maxHeld {
-			if err := c.writeHeld(); err != nil {
-				return 0, err
-			}
-			c.buf = heldPool.Get().(*[]byte)
-		}
-		*c.buf = append(*c.buf, p...)
-		return len(p), nil
-	}
-	if err := c.writeHeld(); err != nil {
-		return 0, err
-	}
-	return c.writeConn(p)
-}
-
-// holdBack makes Write hold frames back until flush.
-func (c *coalescer) holdBack() {
-	c.mu.Lock()
-	c.hold = true
-	c.mu.Unlock()
-}
-
-// flush ends holding back and writes out what was held.
-func (c *coalescer) flush() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.hold = false
-	return c.writeHeld()
-}
-
-// writeHeld writes the held bytes and returns their buffer; c.mu is held.
-func (c *coalescer) writeHeld() error {
-	if c.buf == nil {
-		return nil
-	}
-	b := c.buf
-	c.buf = nil
-	var err error
-	if len(*b) > 0 {
-		_, err = c.writeConn(*b)
-	}
-	*b = (*b)[:0]
-	heldPool.Put(b)
-	return err
+	s.drop()
 }
