@@ -1,15 +1,28 @@
 package router
 
 import (
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
+
+// blockSize is how many subscriptions one block of a channel's list holds.
+// A subscribe or unsubscribe copies at most two blocks and the table of
+// blocks, so a change to a channel of n subscriptions costs about
+// blockSize + n/blockSize pointer copies, not n.
+const blockSize = 256
 
 // channel is one Redis channel the router is subscribed to and the
 // subscriptions that receive its messages. Its ready channel closes when
 // Redis confirmed the SUBSCRIBE (or the connection was lost, then failed is
 // set first).
+//
+// The subscription list is immutable once published: fan-out reads it with
+// one atomic load and never waits, and a subscribe or unsubscribe builds a
+// new list under mu, which only writers take. The hub's lock is never held
+// while mu is.
 type channel struct {
 	hub     *hub
 	key     string        // Redis channel name, with the prefix
@@ -18,38 +31,82 @@ type channel struct {
 	ready   chan struct{}
 	isReady bool // guarded by hub.mu
 	failed  bool // guarded by hub.mu; read after ready is closed
+	refs    int  // guarded by hub.mu: subscriptions joined and not yet removed
 
-	mu    sync.RWMutex
-	subs  []*subscription
-	index map[*subscription]int
+	mu    sync.Mutex // serialises changes to subs
+	subs  atomic.Pointer[subList]
+	index map[*subscription]int // guarded by mu: position in subs
 }
 
+// subList is a snapshot of a channel's subscriptions in blocks of
+// blockSize; every block but the last is full. Neither the table nor a
+// block is written after the list is published.
+type subList struct {
+	blocks [][]*subscription
+	n      int
+}
+
+func newChannel(h *hub, key, name string, ps *redis.PubSub) *channel {
+	ch := &channel{hub: h, key: key, name: name, ps: ps, ready: make(chan struct{}), index: map[*subscription]int{}}
+	ch.subs.Store(&subList{})
+	return ch
+}
+
+// each calls f for every subscription of the channel at the time of the
+// call, without blocking subscribes and unsubscribes.
+func (c *channel) each(f func(*subscription)) {
+	for _, block := range c.subs.Load().blocks {
+		for _, sub := range block {
+			f(sub)
+		}
+	}
+}
+
+// add appends sub to the list.
 func (c *channel) add(sub *subscription) {
 	c.mu.Lock()
-	c.index[sub] = len(c.subs)
-	c.subs = append(c.subs, sub)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	old := c.subs.Load()
+	next := &subList{n: old.n + 1}
+	if old.n%blockSize == 0 {
+		next.blocks = append(slices.Clip(old.blocks), []*subscription{sub})
+	} else {
+		next.blocks = slices.Clone(old.blocks)
+		last := len(next.blocks) - 1
+		next.blocks[last] = append(slices.Clone(old.blocks[last]), sub)
+	}
+	c.index[sub] = old.n
+	c.subs.Store(next)
 }
 
-// del removes sub and reports how many subscriptions are left.
+// del removes sub, moving the last subscription into its place, and
+// reports how many subscriptions are left.
 func (c *channel) del(sub *subscription) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	old := c.subs.Load()
 	i, ok := c.index[sub]
 	if !ok {
-		return len(c.subs)
+		return old.n
 	}
-	last := len(c.subs) - 1
-	c.subs[i] = c.subs[last]
-	c.index[c.subs[i]] = i
-	c.subs[last] = nil
-	c.subs = c.subs[:last]
 	delete(c.index, sub)
-	return len(c.subs)
-}
-
-func (c *channel) size() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.subs)
+	last := old.n - 1
+	lb, lo := last/blockSize, last%blockSize
+	moved := old.blocks[lb][lo]
+	next := &subList{blocks: slices.Clone(old.blocks), n: last}
+	if lo == 0 {
+		next.blocks = next.blocks[:lb]
+	} else {
+		next.blocks[lb] = slices.Clone(old.blocks[lb][:lo]) // a copy, so the old block's slot does not keep sub alive
+	}
+	if i != last {
+		b := i / blockSize
+		if b != lb { // block lb is already a fresh copy
+			next.blocks[b] = slices.Clone(next.blocks[b])
+		}
+		next.blocks[b][i%blockSize] = moved
+		c.index[moved] = i
+	}
+	c.subs.Store(next)
+	return last
 }

@@ -25,7 +25,7 @@ type benchFanout struct {
 // newBenchFanout builds a router that never connects to Redis, with service
 // svc named "bench", and n live subscriptions to "bench.t". extra returns
 // the extra fields of subscription i (nil for none).
-func newBenchFanout(b *testing.B, svc *services.Service, n int, extra func(i int) []field) *benchFanout {
+func newBenchFanout(b testing.TB, svc *services.Service, n int, extra func(i int) []field) *benchFanout {
 	b.Helper()
 	cfg := services.Default()
 	cfg.Redis.URL = "redis://127.0.0.1:1/0" // never dialled: the hub is not started
@@ -35,27 +35,37 @@ func newBenchFanout(b *testing.B, svc *services.Service, n int, extra func(i int
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := r.hubs[0]
-	const name = "bench.t"
-	ch := &channel{hub: h, key: h.prefix + name, name: name, ready: make(chan struct{}), index: map[*subscription]int{}}
+	bf := &benchFanout{h: r.hubs[0]}
+	bf.key = bf.addChannel(b, "bench.t", n, svc, extra).key
+	return bf
+}
+
+// addChannel adds a channel for subscription name with n live
+// subscriptions, each on a session of its own, to the benchmark's hub.
+func (bf *benchFanout) addChannel(b testing.TB, name string, n int, svc *services.Service, extra func(i int) []field) *channel {
+	h := bf.h
+	service := serviceOf(name)
+	ch := newChannel(h, h.prefix+name, name, nil)
+	ch.isReady = true
+	close(ch.ready)
 	h.channels[ch.key] = ch
-	bf := &benchFanout{h: h, key: ch.key}
 	for i := range n {
-		s := &session{id: strconv.Itoa(i), r: r, ctx: context.Background(), subs: map[string]*subscription{}}
+		s := &session{id: strconv.Itoa(i), r: h.r, ctx: context.Background(), subs: map[string]*subscription{}}
 		s.out = newOutbox(1<<30, 1<<62, func([]byte) error { return nil }, func() { b.Error("outbox overflow") }, func(error) {})
 		var fs fieldSet
 		if extra != nil {
 			fs.extra = extra(i)
 		}
 		fs.extraNames = set(svc.ExtraFields)
-		sub := newSubscription(s, name, "bench", svc, &fs)
+		sub := newSubscription(s, name, service, svc, &fs)
 		sub.live.Store(true)
 		sub.channels = []*channel{ch}
 		s.subs[name] = sub
+		ch.refs++
 		ch.add(sub)
 		bf.sessions = append(bf.sessions, s)
 	}
-	return bf
+	return ch
 }
 
 // run fans out b.N messages made by payload and reports the cost per

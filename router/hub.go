@@ -40,7 +40,9 @@ type hub struct {
 	client       *redis.Client
 	log          *slog.Logger
 
-	mu       sync.Mutex
+	// mu guards the channel table and the command queue. It is never held
+	// while waiting for a channel's own lock.
+	mu       sync.RWMutex
 	ps       *redis.PubSub // nil while not connected
 	channels map[string]*channel
 	cmds     []pubsubCmd
@@ -236,9 +238,9 @@ func (h *hub) fanout(m *redis.Message) {
 		h.r.control(m.Payload)
 		return
 	}
-	h.mu.Lock()
+	h.mu.RLock()
 	ch := h.channels[m.Channel]
-	h.mu.Unlock()
+	h.mu.RUnlock()
 	if ch == nil {
 		return
 	}
@@ -263,33 +265,35 @@ func (h *hub) fanout(m *redis.Message) {
 	}
 	var cache encodeCache
 	n := 0
-	ch.mu.RLock()
-	for _, sub := range ch.subs {
+	ch.each(func(sub *subscription) {
 		if sub.deliver(p, filterFields, &cache) {
 			n++
 		}
-	}
-	ch.mu.RUnlock()
+	})
 	if n > 0 {
 		h.r.metrics.Deliveries.Add(float64(n))
 	}
 }
 
 // join adds sub to the channel of name, subscribing in Redis when it is
-// the channel's first subscription.
+// the channel's first subscription. The channel is kept in the table by its
+// reference count, taken under the hub's lock; sub enters the channel's
+// list after that lock is released.
 func (h *hub) join(name string, sub *subscription) (*channel, error) {
 	key := h.prefix + name
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.ps == nil || !h.up.Load() {
+		h.mu.Unlock()
 		return nil, errRedisDown
 	}
 	ch := h.channels[key]
 	if ch == nil {
-		ch = &channel{hub: h, key: key, name: name, ps: h.ps, ready: make(chan struct{}), index: map[*subscription]int{}}
+		ch = newChannel(h, key, name, h.ps)
 		h.channels[key] = ch
 		h.queue(pubsubCmd{subscribe: true, key: key, ps: h.ps})
 	}
+	ch.refs++
+	h.mu.Unlock()
 	ch.add(sub)
 	return ch, nil
 }
@@ -297,9 +301,11 @@ func (h *hub) join(name string, sub *subscription) (*channel, error) {
 // remove takes sub off ch, unsubscribing in Redis when it was the last one.
 // A channel still waiting for its confirmation is kept until it arrives.
 func (h *hub) remove(ch *channel, sub *subscription) {
+	ch.del(sub)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if ch.del(sub) > 0 || !ch.isReady || h.channels[ch.key] != ch {
+	ch.refs--
+	if ch.refs > 0 || !ch.isReady || h.channels[ch.key] != ch {
 		return
 	}
 	delete(h.channels, ch.key)
@@ -318,7 +324,7 @@ func (h *hub) confirm(ps *redis.PubSub, key string) {
 	}
 	ch.isReady = true
 	close(ch.ready)
-	if ch.size() == 0 {
+	if ch.refs == 0 {
 		delete(h.channels, key)
 		h.queue(pubsubCmd{key: key, ps: ps})
 	}

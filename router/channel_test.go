@@ -1,0 +1,148 @@
+package router
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wsrouter/wsrouter/services"
+)
+
+// TestChannelList checks the block-structured subscription list against a
+// plain set through additions and removals that cross block boundaries.
+func TestChannelList(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		adds, dels int
+	}{
+		{"one", 1, 1},
+		{"exactly one block", blockSize, blockSize},
+		{"block and one", blockSize + 1, 2},
+		{"several blocks, half removed", 3*blockSize + 17, (3*blockSize + 17) / 2},
+		{"several blocks, all removed", 2*blockSize + 5, 2*blockSize + 5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ch := newChannel(nil, "k", "svc.t", nil)
+			want := map[*subscription]bool{}
+			var all []*subscription
+			for range tc.adds {
+				sub := &subscription{}
+				ch.add(sub)
+				want[sub] = true
+				all = append(all, sub)
+			}
+			rng := rand.New(rand.NewPCG(1, uint64(tc.adds)))
+			rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+			for i, sub := range all[:tc.dels] {
+				if left := ch.del(sub); left != tc.adds-i-1 {
+					t.Fatalf("del %d: %d left, want %d", i, left, tc.adds-i-1)
+				}
+				delete(want, sub)
+				if ch.del(sub) != len(want) {
+					t.Fatal("removing a subscription twice changed the list")
+				}
+			}
+			got := map[*subscription]bool{}
+			ch.each(func(sub *subscription) {
+				if got[sub] {
+					t.Fatal("a subscription is listed twice")
+				}
+				got[sub] = true
+			})
+			if len(got) != len(want) || ch.subs.Load().n != len(want) {
+				t.Fatalf("%d listed (n=%d), want %d", len(got), ch.subs.Load().n, len(want))
+			}
+			for sub := range want {
+				if !got[sub] {
+					t.Fatal("a subscription that was not removed is missing")
+				}
+			}
+			for i, block := range ch.subs.Load().blocks {
+				if i < len(ch.subs.Load().blocks)-1 && len(block) != blockSize {
+					t.Fatalf("block %d holds %d, want %d", i, len(block), blockSize)
+				}
+			}
+		})
+	}
+}
+
+// TestSubscribeDoesNotStallFanout holds one channel's fan-out in the middle
+// of its subscriber list, then subscribes to that channel and fans out
+// another: neither may wait for the first fan-out to finish.
+func TestSubscribeDoesNotStallFanout(t *testing.T) {
+	t.Parallel()
+	bf := newBenchFanout(t, &services.Service{}, 1, nil)
+	h := bf.h
+	h.ps = h.client.Subscribe(context.Background()) // not dialled without channels
+	defer h.ps.Close()
+	h.up.Store(true)
+
+	// Channel "bench.t": the first subscription tells when the fan-out
+	// reached it, the second blocks the fan-out while the test holds its
+	// lock (it is still held back, so delivering to it takes the lock).
+	reached := make(chan struct{}, 1)
+	big := h.channels[bf.key]
+	bf.sessions[0].out = newOutbox(1<<20, 1<<30, func([]byte) error {
+		select {
+		case reached <- struct{}{}:
+		default:
+		}
+		return nil
+	}, func() {}, func(error) {})
+	blocker := newSubscription(bf.sessions[0], "bench.t", "bench", &services.Service{}, &fieldSet{})
+	big.refs++
+	big.add(blocker)
+	small := bf.addChannel(t, "bench.small", 1, &services.Service{}, nil)
+
+	blocker.mu.Lock()
+	unblock := sync.OnceFunc(blocker.mu.Unlock)
+	defer unblock()
+	fanned := make(chan struct{})
+	go func() {
+		defer close(fanned)
+		h.fanout(&redis.Message{Channel: big.key, Payload: `{"subscription":"bench.t","data":1}`})
+	}()
+	<-reached // the fan-out is inside the list and waits on blocker
+
+	joined := make(chan struct{})
+	go func() {
+		defer close(joined)
+		sub := newSubscription(bf.sessions[0], "bench.t", "bench", &services.Service{}, &fieldSet{})
+		if _, err := h.join("bench.t", sub); err != nil {
+			t.Error(err)
+		}
+	}()
+	waitClosed(t, joined, "a subscribe to the channel being fanned out")
+
+	smallDone := make(chan struct{})
+	go func() {
+		defer close(smallDone)
+		h.fanout(&redis.Message{Channel: small.key, Payload: `{"subscription":"bench.small","data":1}`})
+	}()
+	waitClosed(t, smallDone, "a fan-out on another channel")
+
+	unblock()
+	<-fanned
+	for _, s := range bf.sessions {
+		s.out.close()
+		s.out.wait()
+	}
+}
+
+// waitClosed fails the test when done is not closed within 10 seconds (a
+// generous bound: what it waits for takes microseconds unless it is stuck).
+func waitClosed(t *testing.T, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s is still waiting after 10s", what)
+	}
+}
