@@ -288,12 +288,16 @@ func (r *Router) Shutdown(ctx context.Context) int {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		r.log.Warn("shutdown: clients still closing at the deadline; dropping them")
 		r.mu.Lock()
+		left := make([]*session, 0, len(r.sessions))
 		for s := range r.sessions {
-			s.drop()
+			left = append(left, s)
 		}
 		r.mu.Unlock()
+		r.log.Warn("shutdown: clients still connected at the deadline; dropping them", "count", len(left))
+		for _, s := range left {
+			s.drop()
+		}
 		<-done
 	}
 	left := r.closeQueue.drain(ctx)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,7 @@ type session struct {
 	id      string
 	r       *Router
 	conn    *websocket.Conn
+	raw     net.Conn        // the socket under conn; closing it ends a close handshake in progress
 	ctx     context.Context // ends when the connection does; cancels its callbacks
 	cancel  context.CancelFunc
 	out     *outbox
@@ -69,7 +71,8 @@ type session struct {
 	bg        sync.WaitGroup
 	pingTimer *time.Timer
 
-	closeOnce sync.Once
+	closeOnce sync.Once // the close handshake starts once
+	dropOnce  sync.Once // the socket is dropped once, even during a handshake
 }
 
 // sessionEvent is one item for the processor: a client frame, or work that
@@ -214,24 +217,47 @@ func (s *session) closeWith(code websocket.StatusCode, reason string) {
 	s.closeOnce.Do(func() {
 		s.out.close()
 		if !s.enter() {
-			s.conn.CloseNow()
+			s.drop()
 			return
 		}
 		go func() {
 			defer s.leave()
 			if err := s.conn.Close(code, reason); err != nil {
-				s.conn.CloseNow()
+				s.drop()
 			}
 		}()
 	})
 }
 
-// drop closes the socket at once, without a close handshake.
+// drop closes the socket at once, without a close handshake, also while
+// a close handshake started by closeWith waits for a client that does not
+// answer: closing the socket under the WebSocket library ends that wait
+// (the library's own CloseNow would wait for it instead). The socket is
+// reset, so bytes the client never read do not linger in the kernel. It
+// never blocks.
 func (s *session) drop() {
-	s.closeOnce.Do(func() {
+	s.dropOnce.Do(func() {
 		s.out.close()
-		s.conn.CloseNow()
+		if s.raw == nil {
+			s.conn.CloseNow()
+			return
+		}
+		abort(s.raw)
+		// The reader now fails and teardown releases the library's side.
 	})
+}
+
+// abort closes c with a reset instead of an orderly shutdown: what is left
+// in its send buffer is discarded.
+func abort(c net.Conn) {
+	inner := c
+	if tc, ok := c.(interface{ NetConn() net.Conn }); ok { // TLS
+		inner = tc.NetConn()
+	}
+	if l, ok := inner.(interface{ SetLinger(int) error }); ok {
+		_ = l.SetLinger(0)
+	}
+	_ = c.Close()
 }
 
 // slowConsumer is the outbox's overflow callback.

@@ -54,7 +54,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	s.out = newOutbox(ws.SendQueue, ws.SendQueueBytes, s.writeFrame, s.slowConsumer, s.writeFailed)
 	if c := coalescerOf(sw); c != nil {
-		s.out.batch = c // the socket's writes have the deadline
+		s.out.batch, s.raw = c, c.conn // the socket's writes have the deadline; closing raw ends a close handshake
 	} else {
 		s.writeTimeout = ws.WriteTimeout.Std()
 	}
