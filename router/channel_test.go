@@ -146,3 +146,94 @@ func waitClosed(t *testing.T, done <-chan struct{}, what string) {
 		t.Fatalf("%s is still waiting after 10s", what)
 	}
 }
+
+// TestNoDeliveryAfterSubscriptionEnds: a fan-out that read the channel's
+// list before a subscription left it queues nothing for that subscription
+// once it has ended, so no delivery follows the unsubscribe reply.
+func TestNoDeliveryAfterSubscriptionEnds(t *testing.T) {
+	t.Parallel()
+	bf := newBenchFanout(t, &services.Service{}, 1, nil)
+	h := bf.h
+	ch := h.channels[bf.key]
+	reached := make(chan struct{}, 1)
+	bf.sessions[0].out = newOutbox(1<<20, 1<<30, func([]byte) error {
+		select {
+		case reached <- struct{}{}:
+		default:
+		}
+		return nil
+	}, func() {}, func(error) {})
+	blocker := newSubscription(bf.sessions[0], "bench.t", "bench", &services.Service{}, &fieldSet{})
+	ch.refs++
+	ch.add(blocker)
+
+	var mu sync.Mutex
+	var got []string
+	s := &session{id: "leaving", r: h.r, ctx: context.Background()}
+	s.out = newOutbox(1<<20, 1<<30, func(f []byte) error {
+		mu.Lock()
+		got = append(got, string(f))
+		mu.Unlock()
+		return nil
+	}, func() {}, func(error) {})
+	leaving := newSubscription(s, "bench.t", "bench", &services.Service{}, &fieldSet{})
+	leaving.live.Store(true)
+	leaving.channels = []*channel{ch}
+	ch.refs++
+	ch.add(leaving)
+
+	blocker.mu.Lock()
+	unblock := sync.OnceFunc(blocker.mu.Unlock)
+	defer unblock()
+	fanned := make(chan struct{})
+	go func() {
+		defer close(fanned)
+		h.fanout(&redis.Message{Channel: bf.key, Payload: `{"subscription":"bench.t","data":1}`})
+	}()
+	<-reached // the fan-out holds a list with leaving in it
+
+	leaving.end()
+	s.reply([]byte("reply"))
+	unblock()
+	<-fanned
+	for _, sess := range append(bf.sessions, s) {
+		sess.out.wait() // the writer ends once it has written everything queued
+		sess.out.close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "reply" {
+		t.Fatalf("frames after the subscription ended: %q, want only the reply", got)
+	}
+}
+
+// TestChannelListInterleaved mixes additions and removals at random and
+// compares the list with a plain set after each step.
+func TestChannelListInterleaved(t *testing.T) {
+	t.Parallel()
+	ch := newChannel(nil, "k", "svc.t", nil)
+	var in []*subscription
+	rng := rand.New(rand.NewPCG(7, 11))
+	for step := range 3000 {
+		if len(in) == 0 || rng.IntN(5) < 3 {
+			sub := &subscription{}
+			ch.add(sub)
+			in = append(in, sub)
+		} else {
+			i := rng.IntN(len(in))
+			ch.del(in[i])
+			in[i] = in[len(in)-1]
+			in = in[:len(in)-1]
+		}
+		got := map[*subscription]int{}
+		ch.each(func(sub *subscription) { got[sub]++ })
+		if len(got) != len(in) || ch.subs.Load().n != len(in) {
+			t.Fatalf("step %d: %d listed (n=%d), want %d", step, len(got), ch.subs.Load().n, len(in))
+		}
+		for _, sub := range in {
+			if got[sub] != 1 {
+				t.Fatalf("step %d: a subscription is listed %d times", step, got[sub])
+			}
+		}
+	}
+}

@@ -51,9 +51,14 @@ func newOutbox(limit int, limitBytes int64, write func([]byte) error, overflow f
 }
 
 // push queues frame; it reports false when the outbox is closed or full.
-func (o *outbox) push(frame []byte) bool {
+func (o *outbox) push(frame []byte) bool { return o.pushUnless(frame, nil) }
+
+// pushUnless is push, except that it queues nothing once ended is set. The
+// check is made under the outbox's lock, so a delivery is never queued
+// behind the reply that ended its subscription.
+func (o *outbox) pushUnless(frame []byte, ended *atomic.Bool) bool {
 	o.mu.Lock()
-	if o.closed {
+	if o.closed || (ended != nil && ended.Load()) {
 		o.mu.Unlock()
 		return false
 	}

@@ -119,7 +119,7 @@ func (sub *subscription) emitPresence(p *publication) bool {
 	if len(sub.extraJSON) > 0 {
 		frame = p.encodePresence(sub.extraJSON)
 	}
-	return sub.sess.send(frame)
+	return sub.sess.send(sub, frame)
 }
 
 // presenceMember returns the member a new subscription of svc is, or ""

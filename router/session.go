@@ -203,9 +203,11 @@ func (s *session) process() {
 	}
 }
 
-// send queues a delivery for the client; it never blocks (a full queue
-// closes the connection as a slow consumer).
-func (s *session) send(frame []byte) bool { return s.out.push(frame) }
+// send queues a delivery of sub for the client, unless sub has ended; it
+// never blocks (a full queue closes the connection as a slow consumer).
+func (s *session) send(sub *subscription, frame []byte) bool {
+	return s.out.pushUnless(frame, &sub.gone)
+}
 
 // reply queues the answer to a client event, waiting while the queue is
 // full: a client that sends faster than it reads is slowed down.

@@ -88,7 +88,10 @@ type subscription struct {
 	order    *ordering.Filter
 	throttle *throttle.Throttle[*publication]
 
-	ended     bool
+	ended bool
+	// gone is set when end starts: a fan-out that read the channel's list
+	// before the subscription left it then queues nothing for it.
+	gone      atomic.Bool
 	renewal   subTimer
 	heartbeat subTimer
 }
@@ -229,9 +232,9 @@ func (sub *subscription) passesFields(p *publication, filterFields []string) boo
 // reports whether the frame was queued.
 func (sub *subscription) emit(p *publication, cache *encodeCache) bool {
 	if sub.sess.stamps {
-		return sub.sess.send(p.encodeStamped(sub.extraJSON, time.Now()))
+		return sub.sess.send(sub, p.encodeStamped(sub.extraJSON, time.Now()))
 	}
-	return sub.sess.send(cache.get(p, sub.extraJSON))
+	return sub.sess.send(sub, cache.get(p, sub.extraJSON))
 }
 
 // seedOrder applies before_subscribe's options.order.
@@ -253,6 +256,7 @@ func (sub *subscription) end() {
 		return
 	}
 	sub.ended = true
+	sub.gone.Store(true)
 	sub.held = nil
 	sub.stopTimer(&sub.renewal)
 	sub.stopTimer(&sub.heartbeat)
