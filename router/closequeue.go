@@ -52,6 +52,10 @@ type closeJob struct {
 	subscription string
 	session      string          // the session id, for logs
 	body         json.RawMessage // the callback body, encoded
+	// answered, when set, gets before_unsubscribe's data (nil when it
+	// gave none, failed or is not configured) once that call is over and
+	// before on_unsubscribe is made.
+	answered func(data json.RawMessage)
 }
 
 // newCloseJob captures what sub's unsubscribe callbacks need.
@@ -84,11 +88,19 @@ func (q *closeQueue) setRate(perSecond float64) {
 }
 
 // push queues sub's before_unsubscribe and on_unsubscribe, if it has any.
-func (q *closeQueue) push(sub *subscription) {
+func (q *closeQueue) push(sub *subscription) { q.pushAnswered(sub, nil) }
+
+// pushAnswered is push, with answered called as closeJob says (at once
+// when sub has no unsubscribe callback).
+func (q *closeQueue) pushAnswered(sub *subscription, answered func(json.RawMessage)) {
 	if len(q.calls(sub.service, sub.svc)) == 0 {
+		if answered != nil {
+			answered(nil)
+		}
 		return
 	}
 	job := newCloseJob(sub)
+	job.answered = answered
 	q.mu.Lock()
 	sq := q.queues[job.service]
 	if sq == nil {
@@ -230,9 +242,22 @@ func (q *closeQueue) run(job closeJob, calls []closeCall) {
 		q.signal() // a slot is free
 	}()
 	ctx := callbacks.WithLogAttrs(q.ctx, "session", job.session, "subscription", job.subscription)
+	answer := func(data json.RawMessage) {
+		if job.answered != nil {
+			job.answered(data)
+			job.answered = nil
+		}
+	}
+	defer answer(nil)
 	for i, c := range calls {
+		if c.name != "before_unsubscribe" {
+			answer(nil)
+		}
 		if q.ctx.Err() == nil {
-			q.r.cb.Load().CallService(ctx, job.service, c.name, c.url, job.body)
+			ans := q.r.cb.Load().CallService(ctx, job.service, c.name, c.url, job.body)
+			if c.name == "before_unsubscribe" {
+				answer(ans.Data)
+			}
 		}
 		if q.ctx.Err() != nil { // not made, or cut short
 			q.mu.Lock()

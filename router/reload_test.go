@@ -21,38 +21,75 @@ func cloneConfig(cfg *services.Config) *services.Config {
 	return &next
 }
 
+// TestReloadRemovesService: each subscription of a removed service ends
+// with "Service removed."; the forced unsubscribe waits in the paced queue
+// for before_unsubscribe's answer and carries its data when given, then
+// on_unsubscribe is called.
 func TestReloadRemovesService(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.answer("/before_unsubscribe", 200, `{"status":"ok","data":{"ignored":true}}`)
-	cfg := testConfig(t)
-	s := open()
-	s.ExtraFields = []string{"org"}
-	s.BeforeUnsubscribe = svc.url("/before_unsubscribe")
-	s.OnUnsubscribe = svc.url("/on_unsubscribe")
-	cfg.Services["books"] = s
-	cfg.Services["other"] = open()
-	h := newHarness(t, cfg)
-	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b","org":1}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":1}`)
-	c.send(`{"event":"subscribe","subscription":"other.o"}`)
-	c.expect(`{"event":"subscribe","subscription":"other.o","status":"ok"}`)
-
-	next := cloneConfig(cfg)
-	delete(next.Services, "books")
-	if err := h.r.Reload(next); err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name   string
+		status int
+		answer string
+		data   string // the event's data member, "" for none
+	}{
+		{"data given", 200, `{"status":"ok","data":{"bye":true}}`, `,"data":{"bye":true}`},
+		{"error with data", 200, `{"status":"error","error":"no","data":"why"}`, `,"data":"why"`},
+		{"no data", 200, `{"status":"ok"}`, ``},
+		{"service failing", 500, `{}`, ``},
 	}
-	c.expect(`{"event":"unsubscribe","subscription":"books.b","error":"Service removed.","org":1}`)
-	eventually(t, 5*time.Second, "unsubscribe callbacks through the queue", func() bool {
-		return len(svc.callsTo("/before_unsubscribe")) == 1 && len(svc.callsTo("/on_unsubscribe")) == 1
-	})
-	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Invalid service."}`)
-	h.publish("other.o", `{"subscription":"other.o","data":"kept"}`)
-	c.expect(`{"event":"message","subscription":"other.o","data":"kept"}`)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			svc := newService(t)
+			release := make(chan struct{})
+			free := sync.OnceFunc(func() { close(release) })
+			t.Cleanup(free) // runs before the service's own cleanup closes it
+			svc.on("/before_unsubscribe", func(map[string]any) (int, string) {
+				<-release
+				return tc.status, tc.answer
+			})
+			cfg := testConfig(t)
+			s := open()
+			s.ExtraFields = []string{"org"}
+			s.BeforeUnsubscribe = svc.url("/before_unsubscribe")
+			s.OnUnsubscribe = svc.url("/on_unsubscribe")
+			cfg.Services["books"] = s
+			cfg.Services["other"] = open()
+			h := newHarness(t, cfg)
+			c := h.dial()
+			c.send(`{"event":"subscribe","subscription":"books.b","org":1}`)
+			c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":1}`)
+			c.send(`{"event":"subscribe","subscription":"other.o"}`)
+			c.expect(`{"event":"subscribe","subscription":"other.o","status":"ok"}`)
+
+			next := cloneConfig(cfg)
+			delete(next.Services, "books")
+			if err := h.r.Reload(next); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, 5*time.Second, "before_unsubscribe through the queue", func() bool {
+				return len(svc.callsTo("/before_unsubscribe")) > 0
+			})
+			// The event waits for the answer; the client's own events
+			// are answered meanwhile.
+			c.send(`{"event":"ping","data":"p"}`)
+			c.expect(`{"event":"pong","data":"p"}`)
+			if len(svc.callsTo("/on_unsubscribe")) != 0 {
+				t.Fatal("on_unsubscribe called before before_unsubscribe answered")
+			}
+			free()
+			c.expect(`{"event":"unsubscribe","subscription":"books.b","error":"Service removed.","org":1` + tc.data + `}`)
+			eventually(t, 5*time.Second, "on_unsubscribe after it", func() bool {
+				return len(svc.callsTo("/on_unsubscribe")) == 1
+			})
+			eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
+			c.send(`{"event":"subscribe","subscription":"books.b"}`)
+			c.expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Invalid service."}`)
+			h.publish("other.o", `{"subscription":"other.o","data":"kept"}`)
+			c.expect(`{"event":"message","subscription":"other.o","data":"kept"}`)
+		})
+	}
 }
 
 func TestReloadAddsServiceAndChangesURLs(t *testing.T) {

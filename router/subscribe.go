@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"weak"
 
 	"github.com/wsrouter/wsrouter/callbacks"
 	"github.com/wsrouter/wsrouter/ordering"
@@ -88,8 +89,14 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 		return fail(msg, nil)
 	case t.svc.RequiresAuthentication() && !s.authenticated:
 		return fail(errAuthRequired, nil)
-	case s.subscription(t.name) != nil:
-		return fail(errAlreadySubscribed, nil)
+	}
+	if existing := s.subscription(t.name); existing != nil {
+		// The reply is about the subscription that exists: its extra
+		// fields, not the refused request's.
+		s.reply(reply{event: "subscribe", subscription: t.raw, err: errAlreadySubscribed, extra: existing.extraJSON}.encode())
+		return false
+	}
+	switch {
 	case s.subscriptionCount() >= s.maxSubs:
 		return fail(errTooManySubs, nil)
 	}
@@ -280,32 +287,46 @@ func (s *session) handleMessage(cfg *services.Config, ev *clientEvent) bool {
 
 // forceUnsubscribe ends sub on the router's initiative (renewal refused,
 // service removed): the client gets {"event":"unsubscribe","subscription":S,
-// "error":E,...}. With paced, the unsubscribe callbacks go through the close
-// queue and the client frame carries no data; otherwise before_unsubscribe's
-// data is included.
+// "error":E,...} with before_unsubscribe's data when given. With paced, the
+// unsubscribe callbacks go through the close queue and the event is sent
+// when before_unsubscribe has answered there; otherwise they are made here.
 func (s *session) forceUnsubscribe(sub *subscription, msg string, paced bool) {
 	if !s.removeSubscription(sub) {
 		return
 	}
 	sub.end()
 	s.logger().Info("subscription ended by the router", "subscription", sub.name, "reason", msg)
+	if paced {
+		// The queue keeps only a weak reference: a session that closes
+		// meanwhile is not kept alive for an event it can no longer get.
+		ws, name, extra := weak.Make(s), sub.name, sub.extraJSON
+		s.r.closeQueue.pushAnswered(sub, func(data json.RawMessage) {
+			if s := ws.Value(); s != nil {
+				s.enqueueEvent(sessionEvent{run: func() { s.reply(forcedUnsubscribe(name, extra, msg, data)) }})
+			}
+		})
+		return
+	}
 	svc := sub.currentService()
 	body := sub.fields.Load().body(sub.name)
 	var data json.RawMessage
-	if paced {
-		s.r.closeQueue.push(sub)
-	} else if svc.BeforeUnsubscribe != "" {
-		ans := s.call(context.WithoutCancel(s.ctx), sub.service, "before_unsubscribe", svc.BeforeUnsubscribe, body)
-		data = ans.Data
+	if svc.BeforeUnsubscribe != "" {
+		data = s.call(context.WithoutCancel(s.ctx), sub.service, "before_unsubscribe", svc.BeforeUnsubscribe, body).Data
 	}
-	o := newObject(128).str("event", "unsubscribe").raw("subscription", quote(sub.name)).str("error", msg).fields(sub.extraJSON)
+	s.reply(forcedUnsubscribe(sub.name, sub.extraJSON, msg, data))
+	if svc.OnUnsubscribe != "" {
+		s.call(context.WithoutCancel(s.ctx), sub.service, "on_unsubscribe", svc.OnUnsubscribe, body)
+	}
+}
+
+// forcedUnsubscribe encodes the event that tells a client the router ended
+// its subscription name.
+func forcedUnsubscribe(name string, extra []byte, msg string, data json.RawMessage) []byte {
+	o := newObject(128).str("event", "unsubscribe").raw("subscription", quote(name)).str("error", msg).fields(extra)
 	if hasValue(data) {
 		o.raw("data", data)
 	}
-	s.reply(o.bytes())
-	if !paced && svc.OnUnsubscribe != "" {
-		s.call(context.WithoutCancel(s.ctx), sub.service, "on_unsubscribe", svc.OnUnsubscribe, body)
-	}
+	return o.bytes()
 }
 
 // currentService is the subscription's service as configured now, or as it

@@ -381,3 +381,37 @@ func TestClientLeavesDuringBeforeSubscribe(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestAlreadySubscribedEchoesTheExistingExtraFields: the refusal of a second
+// subscribe to a name carries the extra fields of the subscription that
+// exists, not those of the refused request.
+func TestAlreadySubscribedEchoesTheExistingExtraFields(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	s := open()
+	s.ExtraFields = []string{"org", "lang"}
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	cases := []struct{ name, first, again, want string }{
+		{"other values", `"org":1,"lang":"en"`, `"org":2,"lang":"fr"`, `"org":1,"lang":"en"`},
+		{"none in the second", `"org":1`, ``, `"org":1`},
+		{"none in the first", ``, `"org":2`, ``},
+	}
+	c := h.dial()
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c.t = t
+			name := fmt.Sprintf("books.b%d", i)
+			with := func(fields string) string {
+				if fields == "" {
+					return ""
+				}
+				return "," + fields
+			}
+			c.send(`{"event":"subscribe","subscription":"` + name + `"` + with(tc.first) + `}`)
+			c.expect(`{"event":"subscribe","subscription":"` + name + `","status":"ok"` + with(tc.first) + `}`)
+			c.send(`{"event":"subscribe","subscription":"` + name + `"` + with(tc.again) + `}`)
+			c.expect(`{"event":"subscribe","subscription":"` + name + `","status":"error","error":"Already subscribed."` + with(tc.want) + `}`)
+		})
+	}
+}
