@@ -131,7 +131,7 @@ type closeCall struct{ name, url string }
 // configured now; svc is the service as it was at subscribe time, used
 // when it has been removed since.
 func (q *closeQueue) calls(service string, svc *services.Service) []closeCall {
-	if now, ok := q.r.cfg.Load().Services[service]; ok && now != nil {
+	if now, ok := q.r.cfg.Load().Service(service); ok {
 		svc = now
 	}
 	if svc == nil {

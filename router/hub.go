@@ -246,7 +246,7 @@ func (h *hub) fanout(m *redis.Message) {
 	}
 	var filterFields []string
 	withOffset := false
-	if svc, ok := h.r.cfg.Load().Services[serviceOf(ch.name)]; ok && svc != nil {
+	if svc, ok := h.r.cfg.Load().Service(serviceOf(ch.name)); ok {
 		filterFields, withOffset = svc.FilterFields, svc.History != nil
 	}
 	p, warn, err := h.r.decodeMessage(ch.name, []byte(m.Payload), len(filterFields) > 0, withOffset, time.Now())

@@ -89,7 +89,7 @@ func (r *Router) decodeMessage(name string, payload []byte, withTop, withOffset 
 	if !ok || ev.Name != name {
 		return decodePublication(name, payload, withTop, withOffset, now)
 	}
-	if svc := r.cfg.Load().Services[serviceOf(name)]; svc == nil || !svc.PresenceEvents {
+	if svc, _ := r.cfg.Load().Service(serviceOf(name)); svc == nil || !svc.PresenceEvents {
 		return nil, "", nil
 	}
 	p := &publication{name: name, receivedAt: now, presence: &presenceEvent{kind: ev.Kind, member: string(ev.Member), node: ev.Node, seq: ev.Seq}}
@@ -173,7 +173,7 @@ func (sub *subscription) leavePresence() {
 		ctx = c
 	}
 	events := false
-	if svc, ok := r.cfg.Load().Services[sub.service]; ok && svc != nil {
+	if svc, ok := r.cfg.Load().Service(sub.service); ok {
 		events = svc.PresenceEvents
 	}
 	err := r.tracker.Remove(ctx, sub.name, sub.member, events)

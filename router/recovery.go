@@ -74,7 +74,8 @@ func (s *session) readHistory(cfg *services.Config, sub *subscription, h *servic
 		res.Messages = nil
 	}
 	s.r.recoveries(rec.recovered)
-	withTop := len(cfg.Services[sub.service].FilterFields) > 0
+	svc, _ := cfg.Service(sub.service)
+	withTop := svc != nil && len(svc.FilterFields) > 0
 	now := time.Now()
 	rec.messages = make([]*publication, 0, len(res.Messages))
 	for _, m := range res.Messages {

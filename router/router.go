@@ -64,8 +64,13 @@ type dropCounters struct {
 	filter, order, throttle, malformed, overload prometheus.Counter
 }
 
-// New builds a router for cfg. It does not connect to Redis until Start.
+// New builds a router for cfg, which must pass cfg.Validate (a
+// configuration built in Go is checked as a file would be). It does not
+// connect to Redis until Start.
 func New(cfg *services.Config, opts Options) (*Router, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("router: invalid configuration: %w", err)
+	}
 	r := &Router{
 		log:       opts.Logger,
 		metrics:   opts.Metrics,

@@ -42,12 +42,9 @@ func resolve(cfg *services.Config, ev *clientEvent) (target, string) {
 	if !ok || !found || service == "" || topic == "" {
 		return t, errInvalidFormat
 	}
-	svc, ok := cfg.Services[service]
+	svc, ok := cfg.Service(service)
 	if !ok {
 		return t, errInvalidService
-	}
-	if svc == nil {
-		svc = &services.Service{}
 	}
 	t.name, t.service, t.svc = name, service, svc
 	msg := ""
@@ -160,11 +157,11 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 	// Deliveries are still held back, so none can overtake the reply.
 	offset, recovered := rec.replyFields()
 	s.reply(reply{event: "subscribe", subscription: t.raw, extra: sub.extraJSON, data: data, offset: offset, recovered: recovered}.encode())
-	sub.goLive(cfg.Services[t.service].FilterFields, rec)
+	sub.goLive(svc.FilterFields, rec)
 
 	// A reload may have removed the service while this subscribe waited on
 	// a callback, after it ended the service's other subscriptions.
-	if _, ok := s.r.cfg.Load().Services[t.service]; !ok {
+	if _, ok := s.r.cfg.Load().Service(t.service); !ok {
 		s.forceUnsubscribe(sub, errServiceRemoved, true)
 		return true
 	}
@@ -332,7 +329,7 @@ func forcedUnsubscribe(name string, extra []byte, msg string, data json.RawMessa
 // currentService is the subscription's service as configured now, or as it
 // was at subscribe time when it has been removed since.
 func (sub *subscription) currentService() *services.Service {
-	if svc, ok := sub.sess.r.cfg.Load().Services[sub.service]; ok && svc != nil {
+	if svc, ok := sub.sess.r.cfg.Load().Service(sub.service); ok {
 		return svc
 	}
 	return sub.svc
