@@ -11,6 +11,7 @@
 //   - Each Redis has one pub/sub connection read by one goroutine, which
 //     hands messages to per-channel ordered workers and never blocks on a
 //     client. The hub owns those goroutines; Router.Shutdown ends them.
-//   - Subscription timers (renewal, heartbeat, throttle) are runtime timers:
-//     no goroutine waits for them, and ending the subscription stops them.
+//   - Subscription timers (renewal, heartbeat, throttle) and the keepalive
+//     ping are timers on the router's clock (Options.Clock): no goroutine
+//     waits for them, and ending the subscription or session stops them.
 package router

@@ -94,22 +94,24 @@ func TestThrottleOption(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Services["books"] = open()
-	h := newHarness(t, cfg)
+	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
 	c.send(`{"event":"subscribe","subscription":"books.b"}`)
 	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
-	start := time.Now()
 	for i := range 5 {
 		h.publish("books.b", fmt.Sprintf(`{"subscription":"books.b","data":%d,"options":{"throttle":0.4}}`, i))
 	}
 	h.publish("books.b", `{"subscription":"books.b","data":"other-key","options":{"throttle":0.4,"throttle_key":"k"}}`)
 	c.expect(`{"event":"message","subscription":"books.b","data":0}`)
 	c.expect(`{"event":"message","subscription":"books.b","data":"other-key"}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":4}`)
-	if took := time.Since(start); took < 300*time.Millisecond {
-		t.Fatalf("throttled message came after %s, want about 0.4 s", took)
+	eventually(t, 5*time.Second, "messages 1 to 3 replaced", func() bool { return counterValue(t, h.r.drops.throttle) == 3 })
+	if d := nextCall(t, clk); d != 400*time.Millisecond {
+		t.Fatalf("the newest throttled message is due in %s, want the period (400ms)", d)
 	}
-	c.quiet(500 * time.Millisecond)
+	clk.Advance(400 * time.Millisecond)
+	c.expect(`{"event":"message","subscription":"books.b","data":4}`)
+	clk.Advance(time.Second)
+	c.quiet(100 * time.Millisecond)
 	if got := counterValue(t, h.r.drops.throttle); got != 3 {
 		t.Fatalf("throttle drops = %v, want 3 (messages 1 to 3 replaced)", got)
 	}
@@ -121,14 +123,19 @@ func TestThrottlePendingDiesWithSubscription(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Services["books"] = open()
-	h := newHarness(t, cfg)
+	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
 	c.send(`{"event":"subscribe","subscription":"books.b"}`)
 	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":1,"options":{"throttle":0.3}}`)
 	h.publish("books.b", `{"subscription":"books.b","data":2,"options":{"throttle":0.3}}`)
 	c.expect(`{"event":"message","subscription":"books.b","data":1}`)
+	nextCall(t, clk) // message 2 waits for the period
 	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
 	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
-	c.quiet(600 * time.Millisecond)
+	if n := clk.Pending(); n != 0 {
+		t.Fatalf("%d timers armed after unsubscribe", n)
+	}
+	clk.Advance(time.Second)
+	c.quiet(100 * time.Millisecond)
 }

@@ -80,7 +80,15 @@ func testLogger() *slog.Logger {
 // newHarness starts a router for cfg and waits until it is ready.
 func newHarness(t testing.TB, cfg *services.Config) *harness {
 	t.Helper()
-	r, err := New(cfg, Options{Logger: testLogger()})
+	return newHarnessWith(t, cfg, Options{})
+}
+
+// newHarnessWith is newHarness with opts for the router (its logger is
+// always the tests' one).
+func newHarnessWith(t testing.TB, cfg *services.Config, opts Options) *harness {
+	t.Helper()
+	opts.Logger = testLogger()
+	r, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

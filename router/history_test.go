@@ -345,7 +345,7 @@ func TestManyRecoveriesLeaveNothingBehind(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: many subscriptions")
 	}
-	h := newHarness(t, historyConfig(t, 5))
+	h, clk := newManualHarness(t, historyConfig(t, 5))
 	for i := range 10 {
 		h.publishKept("books.t", i, "")
 	}
@@ -375,7 +375,7 @@ func TestManyRecoveriesLeaveNothingBehind(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := h.r.timers.Load(); got != 0 {
+	if got := clk.Pending(); got != 0 {
 		t.Fatalf("timers armed after every unsubscribe: %d", got)
 	}
 	for _, c := range clients {

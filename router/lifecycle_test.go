@@ -168,37 +168,74 @@ func TestRedisAlt(t *testing.T) {
 }
 
 // TestKeepaliveDropsSilentClient: a client that does not answer pings is
-// dropped and its subscriptions end as on a normal close.
+// dropped within ping_timeout and its subscriptions end as on a normal
+// close; a client that answers is pinged every ping_interval and kept.
 func TestKeepaliveDropsSilentClient(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	cfg := testConfig(t)
-	cfg.WebSocket.PingInterval = services.Duration(200 * time.Millisecond)
-	cfg.WebSocket.PingTimeout = services.Duration(time.Second) // the answering client is slow under -race on a busy machine
-	s := open()
-	s.OnUnsubscribe = svc.url("/on_unsubscribe")
-	cfg.Services["books"] = s
-	h := newHarness(t, cfg)
-
-	answering := h.dial() // reads in the background, so it answers pings
-	answering.send(`{"event":"subscribe","subscription":"books.a"}`)
-	answering.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	silent, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
+	const interval, timeout = 15 * time.Second, 10 * time.Second
+	cases := []struct {
+		name      string
+		answering bool
+	}{
+		{"answering", true},
+		{"silent", false},
 	}
-	defer silent.CloseNow()
-	_ = silent.Write(ctx, websocket.MessageText, []byte(`{"event":"subscribe","subscription":"books.s"}`))
-	eventually(t, 5*time.Second, "silent client dropped and unsubscribed", func() bool {
-		calls := svc.callsTo("/on_unsubscribe")
-		return len(calls) == 1 && calls[0].body["subscription"] == "books.s"
-	})
-	time.Sleep(1500 * time.Millisecond) // several pings answered in time
-	answering.send(`{"event":"ping","data":"alive"}`)
-	answering.expect(`{"event":"pong","data":"alive"}`)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			svc := newService(t)
+			cfg := testConfig(t)
+			cfg.WebSocket.PingInterval = services.Duration(interval)
+			cfg.WebSocket.PingTimeout = services.Duration(timeout)
+			s := open()
+			s.OnUnsubscribe = svc.url("/on_unsubscribe")
+			cfg.Services["books"] = s
+			clk := manualClock()
+			h := newHarnessWith(t, cfg, Options{Clock: clk})
+			// waitNext waits until the session's only timer is due in d:
+			// the next ping (interval) or the pong's deadline (timeout).
+			waitNext := func(d time.Duration) {
+				t.Helper()
+				eventually(t, 5*time.Second, fmt.Sprintf("a timer due in %s", d), func() bool {
+					next, ok := clk.Next()
+					return ok && next == d && clk.Pending() == 1
+				})
+			}
+			if tc.answering {
+				c := h.dial() // reads in the background, so it answers pings
+				c.send(`{"event":"subscribe","subscription":"books.a"}`)
+				c.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
+				for range 3 {
+					waitNext(interval)
+					clk.Advance(interval) // a ping goes out; the pong stops its deadline
+				}
+				waitNext(interval)
+				c.send(`{"event":"ping","data":"alive"}`)
+				c.expect(`{"event":"pong","data":"alive"}`)
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			silent, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer silent.CloseNow()
+			_ = silent.Write(ctx, websocket.MessageText, []byte(`{"event":"subscribe","subscription":"books.s"}`))
+			eventually(t, 5*time.Second, "subscribed", func() bool { return h.subscriptions("books.s") == 1 })
+			waitNext(interval)
+			clk.Advance(interval)
+			waitNext(timeout) // the ping is out; nobody reads it
+			if n := len(svc.callsTo("/on_unsubscribe")); n != 0 {
+				t.Fatalf("unsubscribed before ping_timeout: %d calls", n)
+			}
+			clk.Advance(timeout)
+			eventually(t, 5*time.Second, "silent client dropped and unsubscribed", func() bool {
+				calls := svc.callsTo("/on_unsubscribe")
+				return len(calls) == 1 && calls[0].body["subscription"] == "books.s"
+			})
+		})
+	}
 }
 
 // TestEventBacklogCloses1008: a client that keeps sending while its events

@@ -74,7 +74,7 @@ func TestPresenceChurnReturnsToBaseline(t *testing.T) {
 	svc := newService(t)
 	s.OnHeartbeat = svc.url("/heartbeat")
 	cfg.Services["chat"] = s
-	h := newHarness(t, cfg)
+	h, clk := newManualHarness(t, cfg)
 	time.Sleep(100 * time.Millisecond)
 	baseline := runtime.NumGoroutine()
 
@@ -117,7 +117,7 @@ func TestPresenceChurnReturnsToBaseline(t *testing.T) {
 	for range conns {
 		<-done
 	}
-	if got := h.r.timers.Load(); got != 0 {
+	if got := clk.Pending(); got != 0 {
 		t.Fatalf("timers armed after every unsubscribe: %d", got)
 	}
 	if st := h.r.tracker.Stats(); st.Members != 0 {

@@ -205,26 +205,29 @@ func TestReloadTurnsOnHeartbeatForExistingSubscriptions(t *testing.T) {
 	svc := newService(t)
 	cfg := testConfig(t)
 	cfg.Services["books"] = open()
-	h := newHarness(t, cfg)
+	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
 	c.send(`{"event":"subscribe","subscription":"books.b"}`)
 	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 
 	next := cloneConfig(cfg)
 	beating := *cfg.Services["books"]
-	beating.HeartbeatPeriod = services.Duration(100 * time.Millisecond)
+	beating.HeartbeatPeriod = services.Duration(time.Minute)
 	beating.OnHeartbeat = svc.url("/heartbeat")
 	next.Services["books"] = &beating
 	if err := h.r.Reload(next); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "heartbeats of the existing subscription", func() bool {
-		return len(svc.callsTo("/heartbeat")) >= 3
-	})
+	for range 3 {
+		fireNext(t, clk)
+	}
+	if n := len(svc.callsTo("/heartbeat")); n != 3 {
+		t.Fatalf("%d heartbeats of the existing subscription, want 3", n)
+	}
 	if err := h.r.Reload(next); err != nil { // a second reload arms nothing twice
 		t.Fatal(err)
 	}
-	if got := h.r.timers.Load(); got != 1 {
+	if got := clk.Pending(); got != 1 {
 		t.Fatalf("timers armed = %d, want 1", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsrouter/wsrouter/callbacks"
 	"github.com/wsrouter/wsrouter/history"
+	"github.com/wsrouter/wsrouter/internal/clock"
 	"github.com/wsrouter/wsrouter/metrics"
 	"github.com/wsrouter/wsrouter/presence"
 	"github.com/wsrouter/wsrouter/services"
@@ -28,6 +29,9 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// NodeID names this router in its probe channel; "" means random.
 	NodeID string
+	// Clock times throttled messages, renewals, heartbeats and
+	// keepalive pings; nil means the real clock.
+	Clock clock.Clock
 }
 
 // Router accepts WebSocket connections and routes events between clients,
@@ -46,7 +50,7 @@ type Router struct {
 	closeQueue *closeQueue
 	tracker    *presence.Tracker // members of presence services
 	presence   presenceRedis
-	timers     atomic.Int64 // renewal and heartbeat timers armed, for tests
+	clock      clock.Clock
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -75,12 +79,16 @@ func New(cfg *services.Config, opts Options) (*Router, error) {
 		log:       opts.Logger,
 		metrics:   opts.Metrics,
 		nodeID:    opts.NodeID,
+		clock:     opts.Clock,
 		sessions:  map[*session]struct{}{},
 		strangers: newStrangerLog(),
 		gate:      callbacks.NewGate(cfg.HTTP.MaxConcurrency, callbacks.ServiceShare(cfg.HTTP.MaxConcurrency)),
 	}
 	if r.log == nil {
 		r.log = slog.Default()
+	}
+	if r.clock == nil {
+		r.clock = clock.Real
 	}
 	if r.metrics == nil {
 		r.metrics = metrics.New()

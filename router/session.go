@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/wsrouter/wsrouter/internal/clock"
 	"github.com/wsrouter/wsrouter/metrics"
 )
 
@@ -69,7 +70,7 @@ type session struct {
 	bgMu      sync.Mutex
 	bgClosed  bool
 	bg        sync.WaitGroup
-	pingTimer *time.Timer
+	pingTimer clock.Timer
 
 	closeOnce sync.Once // the close handshake starts once
 	dropOnce  sync.Once // the socket is dropped once, even during a handshake
@@ -311,13 +312,14 @@ func (s *session) schedulePing() {
 	if interval <= 0 {
 		return
 	}
-	fire := func() {
-		if !s.enter() {
-			return
-		}
+	clk := s.r.clock
+	var fire func()
+	ping := func() {
 		defer s.leave()
-		ctx, cancel := context.WithTimeout(s.ctx, timeout)
+		ctx, cancel := context.WithCancel(s.ctx)
+		deadline := clk.AfterFunc(timeout, cancel)
 		err := s.conn.Ping(ctx)
+		deadline.Stop()
 		cancel()
 		if err != nil {
 			if s.ctx.Err() == nil {
@@ -328,12 +330,17 @@ func (s *session) schedulePing() {
 		}
 		s.bgMu.Lock()
 		if !s.bgClosed {
-			s.pingTimer.Reset(interval)
+			s.pingTimer = clk.AfterFunc(interval, fire)
 		}
 		s.bgMu.Unlock()
 	}
+	fire = func() {
+		if s.enter() {
+			go ping() // the wait for the pong must not hold the clock's goroutine (a manual clock calls fire from Advance)
+		}
+	}
 	s.bgMu.Lock()
-	s.pingTimer = time.AfterFunc(interval, fire)
+	s.pingTimer = clk.AfterFunc(interval, fire)
 	s.bgMu.Unlock()
 }
 

@@ -238,8 +238,9 @@ func TestRetriesExhausted(t *testing.T) {
 	}
 }
 
-// TestHoldBack: a before_subscribe that itself publishes; the client sees
-// the ok reply, then that message, exactly once.
+// TestHoldBack: a before_subscribe that itself publishes, and answers only
+// once the router holds those messages back; the client sees the ok reply,
+// then the messages, exactly once.
 func TestHoldBack(t *testing.T) {
 	t.Parallel()
 	svc := newService(t)
@@ -252,7 +253,12 @@ func TestHoldBack(t *testing.T) {
 		for i := range 3 {
 			h.publish("books.b1", fmt.Sprintf(`{"subscription":"books.b1","data":%d}`, i))
 		}
-		time.Sleep(50 * time.Millisecond) // let them reach the router before answering
+		for deadline := time.Now().Add(5 * time.Second); h.heldBack("books.b1") < 3; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Error("the messages published during before_subscribe were not held back")
+				break
+			}
+		}
 		return 200, `{"status":"ok","data":"state"}`
 	})
 	c := h.dial()
@@ -264,6 +270,25 @@ func TestHoldBack(t *testing.T) {
 	h.publish("books.b1", `{"subscription":"books.b1","data":"after"}`)
 	c.expect(`{"event":"message","subscription":"books.b1","data":"after"}`)
 	c.quiet(100 * time.Millisecond)
+}
+
+// heldBack counts the messages held back for subscriptions to name that
+// are not live yet.
+func (h *harness) heldBack(name string) int {
+	hub := h.r.hubs[0]
+	hub.mu.RLock()
+	ch := hub.channels[hub.prefix+name]
+	hub.mu.RUnlock()
+	if ch == nil {
+		return 0
+	}
+	n := 0
+	ch.each(func(sub *subscription) {
+		sub.mu.Lock()
+		n += len(sub.held)
+		sub.mu.Unlock()
+	})
+	return n
 }
 
 func TestFanOutAndChannelRefcount(t *testing.T) {

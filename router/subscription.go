@@ -191,7 +191,7 @@ func (sub *subscription) filterLocked(p *publication, filterFields []string, cac
 		}
 		if o.throttle > 0 {
 			if sub.throttle == nil {
-				sub.throttle = throttle.New(throttle.RealClock, sub.emitThrottled)
+				sub.throttle = throttle.New(sub.sess.r.clock, sub.emitThrottled)
 			}
 			if sub.throttle.Offer(o.throttleKey, o.throttle, p) {
 				sub.sess.r.drops.throttle.Inc() // a newer message replaced a pending one

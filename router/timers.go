@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/callbacks"
+	"github.com/wsrouter/wsrouter/internal/clock"
 	"github.com/wsrouter/wsrouter/services"
 )
 
-// subTimer is one of a subscription's runtime timers: nothing waits for it
-// in a goroutine. armed is true while it waits to fire; both fields are
-// guarded by the subscription's mu.
+// subTimer is one of a subscription's timers on the router's clock:
+// nothing waits for it in a goroutine. armed is true while it waits to
+// fire; both fields are guarded by the subscription's mu.
 type subTimer struct {
-	t     *time.Timer
+	t     clock.Timer
 	armed bool
 }
 
@@ -58,12 +59,10 @@ func (sub *subscription) arm(st *subTimer, d time.Duration, f func(), onlyIdle b
 		return
 	}
 	st.armed = true
-	if st.t == nil {
-		st.t = time.AfterFunc(d, f)
-		sub.sess.r.timers.Add(1)
-		return
+	if st.t != nil {
+		st.t.Stop()
 	}
-	st.t.Reset(d)
+	st.t = sub.sess.r.clock.AfterFunc(d, f)
 }
 
 // fired marks st as no longer waiting; its callback calls it first.
@@ -77,8 +76,8 @@ func (sub *subscription) fired(st *subTimer) {
 func (sub *subscription) stopTimer(st *subTimer) {
 	if st.t != nil {
 		st.t.Stop()
+		st.t = nil
 		st.armed = false
-		sub.sess.r.timers.Add(-1)
 	}
 }
 

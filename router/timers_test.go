@@ -34,17 +34,19 @@ func TestRenewalRefusedEndsSubscription(t *testing.T) {
 		return 200, `{"status":"error","error":"Access revoked."}`
 	})
 	svc.answer("/before_unsubscribe", 200, `{"status":"ok","data":{"reason":"revoked"}}`)
+	const period = 5 * time.Minute
 	cfg := testConfig(t)
-	cfg.Services["books"] = renewingService(svc, 300*time.Millisecond)
-	h := newHarness(t, cfg)
+	cfg.Services["books"] = renewingService(svc, period)
+	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
 	c.send(`{"event":"subscribe","subscription":"books.b","org":9}`)
 	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":9}`)
-	start := time.Now()
-	c.expect(`{"event":"unsubscribe","subscription":"books.b","error":"Access revoked.","org":9,"data":{"reason":"revoked"}}`)
-	if took := time.Since(start); took < 150*time.Millisecond {
-		t.Fatalf("renewal after %s; want about the period", took)
+	// The renewal is due within the period, less a part of the jitter.
+	if d := nextCall(t, clk); d <= period-period/4 || d > period {
+		t.Fatalf("renewal due in %s; want in (%s, %s]", d, period-period/4, period)
 	}
+	fireNext(t, clk)
+	c.expect(`{"event":"unsubscribe","subscription":"books.b","error":"Access revoked.","org":9,"data":{"reason":"revoked"}}`)
 	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.callsTo("/on_unsubscribe")) == 1 })
 	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
 	h.publish("books.b", `{"subscription":"books.b","data":1}`)
@@ -69,11 +71,14 @@ func TestRenewalUnreachableKeepsSubscription(t *testing.T) {
 	})
 	cfg := testConfig(t)
 	cfg.HTTP.Tries = 1
-	cfg.Services["books"] = renewingService(svc, 200*time.Millisecond)
-	h := newHarness(t, cfg)
+	cfg.Services["books"] = renewingService(svc, time.Minute)
+	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
 	c.send(`{"event":"subscribe","subscription":"books.b"}`)
 	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	for range 3 { // two unreachable answers, then changed fields
+		fireNext(t, clk)
+	}
 	eventually(t, 5*time.Second, "authorization change", func() bool { return len(svc.callsTo("/on_authorization_change")) == 1 })
 	if got := svc.callsTo("/on_authorization_change")[0].raw; !jsonSame([]byte(got), []byte(`{"subscription":"books.b","level":2}`)) {
 		t.Errorf("on_authorization_change body = %s", got)
@@ -84,7 +89,12 @@ func TestRenewalUnreachableKeepsSubscription(t *testing.T) {
 		t.Fatalf("on_unsubscribe called %d times; an unreachable authorizer must keep the subscription", n)
 	}
 	// Unchanged fields on the next renewals: no further change callback.
-	eventually(t, 5*time.Second, "two more renewals", func() bool { return calls.Load() >= 6 })
+	fireNext(t, clk)
+	fireNext(t, clk)
+	nextCall(t, clk) // the last answer was applied: the renewal is armed again
+	if n := calls.Load(); n != 6 {
+		t.Fatalf("authorizer called %d times, want 6", n)
+	}
 	if n := len(svc.callsTo("/on_authorization_change")); n != 1 {
 		t.Fatalf("on_authorization_change called %d times for unchanged fields", n)
 	}
@@ -102,29 +112,60 @@ func TestHeartbeat(t *testing.T) {
 	})
 	cfg := testConfig(t)
 	cfg.HTTP.Tries = 1
+	const period = 30 * time.Second
 	s := open()
-	s.HeartbeatPeriod = services.Duration(150 * time.Millisecond)
+	s.HeartbeatPeriod = services.Duration(period)
 	s.OnHeartbeat = svc.url("/heartbeat")
 	cfg.Services["books"] = s
-	h := newHarness(t, cfg)
+	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
 	c.send(`{"event":"subscribe","subscription":"books.b"}`)
 	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
-	eventually(t, 5*time.Second, "four heartbeats", func() bool { return beats.Load() >= 4 })
-	if got := counterValue(t, h.r.metrics.HeartbeatFailures); got < 1 {
-		t.Errorf("heartbeat failures = %v, want >= 1", got)
+	if d := nextCall(t, clk); d >= period { // the first after a random part of one period
+		t.Fatalf("first heartbeat due in %s; want less than %s", d, period)
+	}
+	fireNext(t, clk)
+	for range 3 {
+		if d := nextCall(t, clk); d != period {
+			t.Fatalf("next heartbeat due in %s; want %s", d, period)
+		}
+		fireNext(t, clk)
+	}
+	if n := beats.Load(); n != 4 {
+		t.Fatalf("%d heartbeats, want 4", n)
+	}
+	if got := counterValue(t, h.r.metrics.HeartbeatFailures); got != 1 {
+		t.Errorf("heartbeat failures = %v, want 1", got)
 	}
 	if got := svc.callsTo("/heartbeat")[0].raw; got != `{"subscription":"books.b"}` {
 		t.Errorf("heartbeat body = %s", got)
 	}
 	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
 	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
-	time.Sleep(300 * time.Millisecond) // a call already in flight may still land
-	n := beats.Load()
-	time.Sleep(500 * time.Millisecond) // over three periods
-	if got := beats.Load(); got != n {
-		t.Fatalf("heartbeats went on after unsubscribe: %d -> %d", n, got)
+	if n := clk.Pending(); n != 0 {
+		t.Fatalf("%d timers armed after unsubscribe", n)
 	}
+	clk.Advance(3 * period)
+	if got := beats.Load(); got != 4 {
+		t.Fatalf("heartbeats went on after unsubscribe: 4 -> %d", got)
+	}
+}
+
+// TestHeartbeatRealClock is the end-to-end check of the timers on the real
+// clock: a short heartbeat period, waited for.
+func TestHeartbeatRealClock(t *testing.T) {
+	t.Parallel()
+	svc := newService(t)
+	cfg := testConfig(t)
+	s := open()
+	s.HeartbeatPeriod = services.Duration(50 * time.Millisecond)
+	s.OnHeartbeat = svc.url("/heartbeat")
+	cfg.Services["books"] = s
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	eventually(t, 5*time.Second, "two heartbeats", func() bool { return len(svc.callsTo("/heartbeat")) >= 2 })
 }
 
 // TestTimersAndGoroutinesReturnToBaseline subscribes and unsubscribes many
@@ -143,7 +184,7 @@ func TestTimersAndGoroutinesReturnToBaseline(t *testing.T) {
 	s.HeartbeatPeriod = services.Duration(time.Hour)
 	s.OnHeartbeat = svc.url("/heartbeat")
 	cfg.Services["books"] = s
-	h := newHarness(t, cfg)
+	h, clk := newManualHarness(t, cfg)
 	time.Sleep(100 * time.Millisecond)
 	baseline := runtime.NumGoroutine()
 
@@ -176,7 +217,7 @@ func TestTimersAndGoroutinesReturnToBaseline(t *testing.T) {
 	for range clients {
 		<-done
 	}
-	if got := h.r.timers.Load(); got != 0 {
+	if got := clk.Pending(); got != 0 {
 		t.Fatalf("timers armed after every unsubscribe: %d", got)
 	}
 	// Leave throttled messages pending and close mid-throttle.
@@ -196,7 +237,7 @@ func TestTimersAndGoroutinesReturnToBaseline(t *testing.T) {
 		defer h.r.mu.Unlock()
 		return len(h.r.sessions) == 0
 	})
-	if got := h.r.timers.Load(); got != 0 {
+	if got := clk.Pending(); got != 0 {
 		t.Fatalf("timers after closing: %d", got)
 	}
 	deadline := time.Now().Add(10 * time.Second)

@@ -47,7 +47,7 @@ func TestKeyStateReleased(t *testing.T) {
 			if !released {
 				t.Fatal("emptied key map was not released")
 			}
-			if n := clock.Armed(); n != 0 {
+			if n := clock.Pending(); n != 0 {
 				t.Fatalf("%d timers armed; want 0", n)
 			}
 			if sends != tc.sends {
@@ -74,7 +74,7 @@ func TestSweepStaggeredKeys(t *testing.T) {
 	if n := keyCount(th); n != 0 {
 		t.Fatalf("%d keys kept after b's period; want 0", n)
 	}
-	if n := clock.Armed(); n != 0 {
+	if n := clock.Pending(); n != 0 {
 		t.Fatalf("%d timers armed; want 0", n)
 	}
 }
@@ -114,7 +114,7 @@ func TestKeyStateHeapCeiling(t *testing.T) {
 	}
 	grown := int64(heapInUse()) - int64(before)
 	t.Logf("%d keys, each with a message pending: heap grew by %.2f MiB; %d keys kept, %d timers armed",
-		keys, float64(grown)/(1<<20), keyCount(th), clock.Armed())
+		keys, float64(grown)/(1<<20), keyCount(th), clock.Pending())
 	if grown > ceiling {
 		t.Errorf("heap grew by %d bytes, want at most %d", grown, ceiling)
 	}

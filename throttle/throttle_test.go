@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wsrouter/wsrouter/internal/clock"
 )
 
 // sent is one call of send as seen by a recorder: the message and how long
@@ -17,14 +19,14 @@ type sent struct {
 
 // recorder collects the calls of send against a manual clock.
 type recorder struct {
-	clock *manualClock
+	clock *clock.Manual
 	start time.Time
 
 	mu   sync.Mutex
 	sent []sent
 }
 
-func newRecorder(c *manualClock) *recorder {
+func newRecorder(c *clock.Manual) *recorder {
 	return &recorder{clock: c, start: c.Now()}
 }
 
@@ -187,7 +189,7 @@ func TestOffer(t *testing.T) {
 			if n := keyCount(th); n != 0 {
 				t.Fatalf("%d keys kept after all periods elapsed; want 0", n)
 			}
-			if n := clock.Armed(); n != 0 {
+			if n := clock.Pending(); n != 0 {
 				t.Fatalf("%d timers armed after all periods elapsed; want 0", n)
 			}
 		})
@@ -217,7 +219,7 @@ func TestPending(t *testing.T) {
 		t.Fatalf("Pending() = %d; want 2", n)
 	}
 	// One sweep timer plus one timer per pending key.
-	if n := clock.Armed(); n != 3 {
+	if n := clock.Pending(); n != 3 {
 		t.Fatalf("%d timers armed; want 3", n)
 	}
 	clock.Advance(time.Second)
@@ -255,7 +257,7 @@ func TestStop(t *testing.T) {
 			if n := th.Pending(); n != 0 {
 				t.Fatalf("Pending() = %d after Stop; want 0", n)
 			}
-			if n := clock.Armed(); n != 0 {
+			if n := clock.Pending(); n != 0 {
 				t.Fatalf("%d timers armed after Stop; want 0", n)
 			}
 			th.Offer("a", time.Second, "a3")
@@ -501,7 +503,7 @@ func TestKeysBounded(t *testing.T) {
 			if !slices.Equal(sent, tt.wantSent) {
 				t.Errorf("sent = %v, want %v", sent, tt.wantSent)
 			}
-			if n := clock.Armed(); n != 0 {
+			if n := clock.Pending(); n != 0 {
 				t.Errorf("%d timers armed at the end, want 0", n)
 			}
 		})
