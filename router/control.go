@@ -34,7 +34,7 @@ func (r *Router) control(payload string) {
 		switch cmd.Op {
 		case control.Disconnect:
 			s.logger().Info("disconnected through the API")
-			s.closeWith(closeDisconnected, "disconnected")
+			s.closeWith(disconnectByAPI)
 		case control.Unsubscribe:
 			name := cmd.Subscription
 			s.enqueueEvent(sessionEvent{run: func() {

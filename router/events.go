@@ -145,19 +145,9 @@ func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
 	tc := cfg.Authentication.Ticket
 	ans := s.r.cb.Load().Call(s.ctx, "ticket", tc.ValidationURL, map[string]string{"ticket": ticket})
 	if !ans.OK() {
-		msg := ans.Error
-		if msg == "" {
-			msg = errAuthFailed
-		}
-		s.reply(reply{event: "auth", err: msg}.encode())
-		return false
+		return fail(errorText(ans, errAuthFailed))
 	}
-	fields := make(map[string]json.RawMessage, len(tc.AuthFields))
-	for _, name := range tc.AuthFields {
-		if v, ok := ans.Fields[name]; ok {
-			fields[name] = v
-		}
-	}
+	fields := pick(ans.Fields, tc.AuthFields)
 	s.authenticated = true
 	s.authFields = fields
 	s.authSnap.Store(&fields)

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wsrouter/wsrouter/callbacks"
@@ -224,7 +223,7 @@ func (r *Router) redisChanged(closeClients bool) {
 	r.wasReady = ready
 	r.mu.Unlock()
 	if lost && closeClients {
-		r.closeAll(websocket.StatusInternalError, "redis unavailable", 2*time.Second)
+		r.closeAll(disconnectRedisLost, 2*time.Second)
 	}
 }
 
@@ -249,9 +248,9 @@ func (r *Router) removeSession(s *session) {
 	r.sessWG.Done()
 }
 
-// closeAll closes every session with code, in batches spread over spread,
+// closeAll closes every session with d, in batches spread over spread,
 // so that thousands of clients do not reconnect in the same instant.
-func (r *Router) closeAll(code websocket.StatusCode, reason string, spread time.Duration) {
+func (r *Router) closeAll(d disconnect, spread time.Duration) {
 	r.mu.Lock()
 	all := make([]*session, 0, len(r.sessions))
 	for s := range r.sessions {
@@ -261,7 +260,7 @@ func (r *Router) closeAll(code websocket.StatusCode, reason string, spread time.
 	if len(all) == 0 {
 		return
 	}
-	r.log.Info("closing all clients", "count", len(all), "code", int(code), "reason", reason, "spread", spread.String())
+	r.log.Info("closing all clients", "count", len(all), "code", int(d.code), "reason", d.reason, "spread", spread.String())
 	const batches = 20
 	size := max(1, (len(all)+batches-1)/batches)
 	pause := spread / batches
@@ -270,7 +269,7 @@ func (r *Router) closeAll(code websocket.StatusCode, reason string, spread time.
 		defer r.bgWG.Done()
 		for i := 0; i < len(all); i += size {
 			for _, s := range all[i:min(i+size, len(all))] {
-				s.closeWith(code, reason)
+				s.closeWith(d)
 			}
 			if i+size < len(all) {
 				time.Sleep(pause)
@@ -295,7 +294,7 @@ func (r *Router) Shutdown(ctx context.Context) int {
 	if dl, ok := ctx.Deadline(); ok {
 		spread = min(spread, time.Until(dl)/4)
 	}
-	r.closeAll(websocket.StatusGoingAway, "server shutting down", spread)
+	r.closeAll(disconnectShutdown, spread)
 	done := make(chan struct{})
 	go func() { r.sessWG.Wait(); close(done) }()
 	select {

@@ -32,6 +32,7 @@ const (
 // session is one WebSocket connection and everything it owns.
 type session struct {
 	id      string
+	log     *slog.Logger // carries the id; see logger
 	r       *Router
 	conn    *websocket.Conn
 	raw     net.Conn        // the socket under conn; closing it ends a close handshake in progress
@@ -102,7 +103,14 @@ func newSessionID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (s *session) logger() *slog.Logger { return s.r.log.With("session", s.id) }
+// logger returns the session's logger, which carries its id; it is built
+// once, when the connection is accepted.
+func (s *session) logger() *slog.Logger {
+	if s.log == nil { // a session built by hand, in tests
+		return s.r.log.With("session", s.id)
+	}
+	return s.log
+}
 
 // serve runs the reader until the connection ends, then tears the session
 // down. It runs on a goroutine of its own, started by ServeHTTP. Reads take
@@ -129,7 +137,7 @@ func (s *session) serve() {
 		if !s.enqueueEvent(ev) {
 			s.r.strangers.log(s.logger(), slog.LevelWarn, "client sends events faster than they can be handled; closing",
 				"max_queued", maxQueuedEvents, "max_queued_bytes", maxQueuedEventBytes)
-			s.closeWith(websocket.StatusPolicyViolation, "too many pending events")
+			s.closeWith(disconnectEventBacklog)
 			overloaded = true
 			s.evMu.Lock()
 			s.closed, s.events, s.eventBytes = true, nil, 0 // what waits is not handled
@@ -216,7 +224,7 @@ func (s *session) reply(frame []byte) bool { return s.out.pushWait(frame) }
 
 // closeWith closes the connection with a close handshake in the background;
 // the reader then sees the end and tears the session down.
-func (s *session) closeWith(code websocket.StatusCode, reason string) {
+func (s *session) closeWith(d disconnect) {
 	s.closeOnce.Do(func() {
 		s.out.close()
 		if !s.enter() {
@@ -225,7 +233,7 @@ func (s *session) closeWith(code websocket.StatusCode, reason string) {
 		}
 		go func() {
 			defer s.leave()
-			if err := s.conn.Close(code, reason); err != nil {
+			if err := s.conn.Close(d.code, d.reason); err != nil {
 				s.drop()
 			}
 		}()
@@ -267,7 +275,7 @@ func abort(c net.Conn) {
 func (s *session) slowConsumer() {
 	s.r.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
 	s.r.strangers.log(s.logger(), slog.LevelWarn, "send queue full; closing slow consumer", "send_queue", s.out.limit, "send_queue_bytes", s.out.limitBytes)
-	s.closeWith(websocket.StatusPolicyViolation, "slow consumer")
+	s.closeWith(disconnectSlowConsumer)
 }
 
 // teardown ends every subscription once the reader has stopped: the
@@ -297,7 +305,6 @@ func (s *session) teardown() {
 		s.r.closeQueue.push(sub)
 	}
 
-	s.out.close()
 	s.conn.CloseNow()
 	s.out.wait()
 	s.bg.Wait()

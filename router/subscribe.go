@@ -9,7 +9,6 @@ import (
 	"weak"
 
 	"github.com/wsrouter/wsrouter/callbacks"
-	"github.com/wsrouter/wsrouter/ordering"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -130,7 +129,7 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 			return fail(errorText(ans, errUnhandled), ans.Data)
 		}
 		data = ans.Data
-		seedOrder(sub, ans.Fields["options"])
+		sub.seedOrder(ans.Fields["options"])
 	}
 
 	// History: the newest offset and, with since, what the client missed.
@@ -200,20 +199,6 @@ func (s *session) joinChannels(cfg *services.Config, sub *subscription) error {
 		}
 	}
 	return nil
-}
-
-// seedOrder applies before_subscribe's options.order (with order_key).
-func seedOrder(sub *subscription, options json.RawMessage) {
-	if len(options) == 0 || options[0] != '{' {
-		return
-	}
-	var opts map[string]json.RawMessage
-	if json.Unmarshal(options, &opts) != nil {
-		return
-	}
-	if order, ok := ordering.ParseOrder(opts["order"]); ok {
-		sub.seedOrder(ordering.Key(opts["order_key"]), order)
-	}
 }
 
 // held resolves the subscription an unsubscribe or message event names and

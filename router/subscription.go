@@ -237,8 +237,21 @@ func (sub *subscription) emit(p *publication, cache *encodeCache) bool {
 	return sub.sess.send(sub, cache.get(p, sub.extraJSON))
 }
 
-// seedOrder applies before_subscribe's options.order.
-func (sub *subscription) seedOrder(key string, order float64) {
+// seedOrder applies the order (with order_key) of before_subscribe's
+// options, if it gives one.
+func (sub *subscription) seedOrder(options json.RawMessage) {
+	if len(options) == 0 || options[0] != '{' {
+		return
+	}
+	var opts map[string]json.RawMessage
+	if json.Unmarshal(options, &opts) != nil {
+		return
+	}
+	order, ok := ordering.ParseOrder(opts["order"])
+	if !ok {
+		return
+	}
+	key := ordering.Key(opts["order_key"])
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.order == nil {

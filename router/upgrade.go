@@ -43,6 +43,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ctx, cancel := context.WithCancel(callbacks.WithLogAttrs(context.Background(), "session", id))
 	s := &session{
 		id:      id,
+		log:     r.log.With("session", id),
 		r:       r,
 		conn:    conn,
 		ctx:     ctx,
@@ -59,7 +60,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		s.writeTimeout = ws.WriteTimeout.Std()
 	}
 	if !r.addSession(s) {
-		conn.Close(websocket.StatusGoingAway, "shutting down")
+		conn.Close(disconnectShutdown.code, disconnectShutdown.reason)
 		cancel()
 		return
 	}
