@@ -83,11 +83,13 @@ func newHarness(t testing.TB, cfg *services.Config) *harness {
 	return newHarnessWith(t, cfg, Options{})
 }
 
-// newHarnessWith is newHarness with opts for the router (its logger is
-// always the tests' one).
+// newHarnessWith is newHarness with opts for the router (the tests' logger
+// unless opts has one).
 func newHarnessWith(t testing.TB, cfg *services.Config, opts Options) *harness {
 	t.Helper()
-	opts.Logger = testLogger()
+	if opts.Logger == nil {
+		opts.Logger = testLogger()
+	}
 	r, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,8 @@ type hub struct {
 	controlKey   string
 	pingInterval time.Duration
 	pingTimeout  time.Duration
-	client       *redis.Client
+	client       *redis.Client // commands: the probe's PUBLISH, INFO
+	subClient    *redis.Client // the pub/sub connection, with a large read buffer
 	log          *slog.Logger
 
 	// mu guards the channel table and the command queue. It is never held
@@ -75,6 +76,9 @@ func newHub(r *Router, label, url, prefix string, pingInterval, pingTimeout time
 	opts.MaxRetries = 1
 	opts.PoolSize = 4
 	opts.DisableIdentity = true
+	subOpts := *opts
+	subOpts.ReadBufferSize = pubsubReadBuffer
+	subOpts.PoolSize = 1
 	h := &hub{
 		r:            r,
 		label:        label,
@@ -84,6 +88,7 @@ func newHub(r *Router, label, url, prefix string, pingInterval, pingTimeout time
 		pingInterval: pingInterval,
 		pingTimeout:  pingTimeout,
 		client:       redis.NewClient(opts),
+		subClient:    redis.NewClient(&subOpts),
 		log:          r.log.With("redis", label),
 		channels:     map[string]*channel{},
 		cmdWake:      make(chan struct{}, 1),
@@ -125,6 +130,7 @@ func (h *hub) start(ctx context.Context) {
 func (h *hub) wait() {
 	h.wg.Wait()
 	_ = h.client.Close()
+	_ = h.subClient.Close()
 }
 
 // ready reports nil when connected and the probe passes.
@@ -164,7 +170,7 @@ func (h *hub) serve(ctx context.Context) error {
 	defer cancel(nil)
 	// The control channel is subscribed before the node turns ready, so a
 	// command published while a session of this node is open reaches it.
-	ps := h.client.Subscribe(sctx, h.probeKey, h.controlKey)
+	ps := h.subClient.Subscribe(sctx, h.probeKey, h.controlKey)
 	defer ps.Close()
 	stop := context.AfterFunc(sctx, func() { _ = ps.Close() })
 	defer stop()
@@ -174,6 +180,7 @@ func (h *hub) serve(ctx context.Context) error {
 	if _, err := ps.ReceiveTimeout(sctx, h.pingTimeout); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
+	cuts, counted := h.bufferCuts(sctx) // to tell later whether Redis cut this connection for its buffer
 
 	h.mu.Lock()
 	h.ps = ps
@@ -193,6 +200,12 @@ func (h *hub) serve(ctx context.Context) error {
 		if err != nil {
 			if cause := context.Cause(sctx); cause != nil {
 				return cause
+			}
+			if closedByRedis(err) {
+				if why := h.whyCut(ctx, cuts, counted); why != "" {
+					h.log.Warn("redis closed the pub/sub connection", "reason", why,
+						"fix", "raise client-output-buffer-limit pubsub in Redis (docs/OPERATIONS.md)", "err", err)
+				}
 			}
 			return err
 		}
