@@ -1,28 +1,14 @@
 package history
 
 import (
-	"fmt"
 	"os"
-	"runtime"
 	"testing"
-	"time"
+
+	"github.com/wsrouter/wsrouter/internal/leakcheck"
 )
 
-// TestMain fails the run when goroutines started by the tests are still
-// running after them.
+// TestMain fails the run when goroutines of the package are still
+// running after the tests.
 func TestMain(m *testing.M) {
-	before := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<16)
-			fmt.Fprintf(os.Stderr, "history: %d goroutines leaked\n%s\n", n-before, buf[:runtime.Stack(buf, true)])
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(leakcheck.Run(m, "wsrouter/history."))
 }
