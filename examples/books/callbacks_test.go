@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/internal/testredis"
 )
 
@@ -137,8 +138,9 @@ func TestTicketRoundTrip(t *testing.T) {
 	}
 }
 
-// TestEditsPublishToRedis checks real PUBLISHes: one per edit, on the
-// subscription's channel (with the prefix), with increasing order.
+// TestEditsPublishToRedis checks real publishes through the history: one
+// per edit, on the subscription's channel (with the prefix), with
+// increasing order and the offset of the history's newest message.
 func TestEditsPublishToRedis(t *testing.T) {
 	t.Parallel()
 	r := testredis.Start(t)
@@ -150,7 +152,7 @@ func TestEditsPublishToRedis(t *testing.T) {
 	if _, err := ps.Receive(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newApp(appConfig{Publisher: redisPublisher{rdb: rdb, prefix: "pfx:"}}).Handler())
+	srv := httptest.NewServer(newApp(appConfig{Publisher: newHistoryPublisher(rdb, "pfx:")}).Handler())
 	t.Cleanup(srv.Close)
 
 	for i, notes := range []string{"one", "two", "three"} {
@@ -170,11 +172,13 @@ func TestEditsPublishToRedis(t *testing.T) {
 			Options struct {
 				Order int64 `json:"order"`
 			} `json:"options"`
+			Offset string `json:"offset"`
 		}
 		if err := json.Unmarshal([]byte(msg.Payload), &p); err != nil {
 			t.Fatal(err)
 		}
-		if p.Subscription != "books.book_1" || p.Options.Order != int64(i+1) || p.Data.Book.Version != int64(i+1) || p.Data.Book.Notes != notes {
+		off, ok := history.ParseOffset(p.Offset)
+		if p.Subscription != "books.book_1" || p.Options.Order != int64(i+1) || p.Data.Book.Version != int64(i+1) || p.Data.Book.Notes != notes || !ok || off.Seq != uint64(i+1) {
 			t.Fatalf("edit %d published %s", i, msg.Payload)
 		}
 	}

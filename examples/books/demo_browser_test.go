@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/internal/browsertest"
 )
 
@@ -44,6 +49,30 @@ func readmePublish(t *testing.T) (channel, payload string) {
 	return string(m[1]), string(m[2])
 }
 
+// recoveries returns wsrouter_history_recoveries_total{result="recovered"}
+// of the router whose metrics listen on addr.
+func recoveries(t *testing.T, addr string) float64 {
+	t.Helper()
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatalf("read metrics: %v", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("read metrics: %v", err)
+	}
+	m := regexp.MustCompile(`(?m)^wsrouter_history_recoveries_total\{result="recovered"\} (\S+)$`).FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	return n
+}
+
 // waitText waits until the element with id shows want.
 func waitText(t *testing.T, ctx context.Context, tab, id, want string, report func(context.Context) string) {
 	t.Helper()
@@ -56,8 +85,12 @@ func waitText(t *testing.T, ctx context.Context, tab, id, want string, report fu
 }
 
 // TestDemoInBrowser opens the demo page in two tabs of headless Chromium:
-// both connect and show the book, an edit in one appears in the other. A
-// screenshot of the second tab is saved to $WSROUTER_ARTIFACTS.
+// both connect and show the book, an edit in one appears in the other.
+// Then the router stops, the app takes an edit while it is down (it
+// publishes through the history in Redis, which stays up), and the router
+// starts again on the same port: both tabs reconnect, resubscribe with
+// "since" and show the edit. A screenshot of the second tab is saved to
+// $WSROUTER_ARTIFACTS.
 func TestDemoInBrowser(t *testing.T) {
 	browserCtx := browsertest.Start(t, 1000, 900, 90*time.Second)
 	d := startDemo(t)
@@ -168,6 +201,42 @@ func TestDemoInBrowser(t *testing.T) {
 	waitText(t, stepA, "tab A", "version", "2", pageReport)
 	if err := front(stepB); err != nil {
 		t.Fatalf("tab B: bring to front: %v", err)
+	}
+
+	// A router restart loses no edit: the edit made while it is down is
+	// in the book's history, and the tabs recover it when they reconnect.
+	d.router.Stop()
+	whileDown := fmt.Sprintf("Edited while the router was down at %d", time.Now().UnixNano())
+	edit := fmt.Sprintf(`{"subscription":"books.book_1","user_id":"alice","can_edit":true,"data":{"title":%q}}`, whileDown)
+	res, err := http.Post(d.appURL+"/ws/books/on_message/", "application/json", strings.NewReader(edit))
+	if err != nil {
+		t.Fatalf("edit while the router is down: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `"status":"ok"`) {
+		t.Fatalf("edit while the router is down: %s", body)
+	}
+	list, _ := history.Keys("books.book_1")
+	kept, err := d.rdb.LRange(stepB, list, 0, -1).Result()
+	if err != nil || !strings.Contains(strings.Join(kept, "\n"), whileDown) {
+		t.Fatalf("the edit made while the router was down is not in the book's history (%v): %q", err, kept)
+	}
+	restarted := startRouter(t, d.listen, d.appURL, d.redis)
+	stepR, cancelR := context.WithTimeout(tabB, 45*time.Second)
+	defer cancelR()
+	waitText(t, stepR, "tab B (after the restart)", "title", whileDown, pageReport)
+	waitText(t, stepR, "tab B (after the restart)", "version", "3", pageReport)
+	waitText(t, stepR, "tab B (after the restart)", "state", "connected", pageReport)
+	if err := front(stepA); err != nil {
+		t.Fatalf("tab A: bring to front: %v", err)
+	}
+	waitText(t, stepR, "tab A (after the restart)", "title", whileDown, pageReport)
+	if err := front(stepB); err != nil {
+		t.Fatalf("tab B: bring to front: %v", err)
+	}
+	if n := recoveries(t, restarted.MetricsListen); n < 1 {
+		t.Errorf("the restarted router recovered %v subscriptions from the history, want at least 1\n%s", n, restarted.Log())
 	}
 
 	png, err := chromedp.Run(stepB, chromedp.FullScreenshot(100))

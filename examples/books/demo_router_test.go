@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/internal/testredis"
 	"github.com/wsrouter/wsrouter/internal/testrouter"
 )
@@ -20,6 +21,9 @@ type demo struct {
 	appURL string        // http://127.0.0.1:PORT
 	wsURL  string        // ws://127.0.0.1:PORT/
 	rdb    *redis.Client // the Redis the app and the router use
+	listen string        // the router's address, host:port
+	redis  string        // the Redis URL, for a router started again
+	router *testrouter.Router
 }
 
 func startDemo(t *testing.T) demo {
@@ -29,10 +33,10 @@ func startDemo(t *testing.T) demo {
 	t.Cleanup(func() { rdb.Close() })
 	listen := testrouter.FreeAddr(t)
 	wsURL := "ws://" + listen + "/"
-	app := httptest.NewServer(newApp(appConfig{WSURL: wsURL, Publisher: redisPublisher{rdb: rdb}}).Handler())
+	app := httptest.NewServer(newApp(appConfig{WSURL: wsURL, Publisher: newHistoryPublisher(rdb, "")}).Handler())
 	t.Cleanup(app.Close)
-	startRouter(t, listen, app.URL, rds.URL())
-	return demo{appURL: app.URL, wsURL: wsURL, rdb: rdb}
+	r := startRouter(t, listen, app.URL, rds.URL())
+	return demo{appURL: app.URL, wsURL: wsURL, rdb: rdb, listen: listen, redis: rds.URL(), router: r}
 }
 
 // dialDemo connects to the demo's router as user, with a ticket from the
@@ -55,10 +59,34 @@ func dialDemo(ctx context.Context, t *testing.T, d demo, user string) *testroute
 	return c
 }
 
+// expectOffset reads one frame of a history service: it must carry an
+// offset, and without it equal want (canonical JSON). It returns the offset.
+func expectOffset(t *testing.T, c *testrouter.Client, want string) history.Offset {
+	t.Helper()
+	got := c.Read()
+	raw, _ := got["offset"].(string)
+	off, ok := history.ParseOffset(raw)
+	if !ok {
+		t.Fatalf("frame has no offset: %v", got)
+	}
+	delete(got, "offset")
+	var w map[string]any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(w)
+	if string(gj) != string(wj) {
+		t.Fatalf("frame (offset %s)\n got %s\nwant %s", raw, gj, wj)
+	}
+	return off
+}
+
 // TestDemoThroughRouter runs the browser demo's protocol steps with plain
 // WebSocket clients through a real router: readers of one book told of
 // each other's arrival and departure, an edit by one reaching all, a guest
-// refused.
+// refused. The book's history gives the subscribe replies and the edit
+// offsets.
 func TestDemoThroughRouter(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t)
@@ -73,7 +101,9 @@ func TestDemoThroughRouter(t *testing.T) {
 	var readers []*testrouter.Client
 	for i, c := range []*testrouter.Client{alice, bob, guest} {
 		c.Send(map[string]any{"event": "subscribe", "subscription": "books.book_1"})
-		c.Expect(state)
+		if off := expectOffset(t, c, state); off.Seq != 0 {
+			t.Fatalf("subscribe before any edit: offset %s, want sequence 0", off)
+		}
 		for _, r := range readers {
 			r.Expect(`{"event":"join","subscription":"books.book_1","member":{"user_id":"` + []string{"alice", "bob", "guest"}[i] + `"}}`)
 		}
@@ -85,7 +115,9 @@ func TestDemoThroughRouter(t *testing.T) {
 	alice.Send(map[string]any{"event": "message", "subscription": "books.book_1", "data": map[string]any{"title": "Winter"}})
 	edited := `{"event":"message","subscription":"books.book_1","data":{"book":{"id":"book_1","title":"Winter","author":"Ursula K. Le Guin","notes":"Winter on Gethen.","version":1,"edited_by":"alice"}}}`
 	for _, c := range []*testrouter.Client{alice, bob, guest} {
-		c.Expect(edited)
+		if off := expectOffset(t, c, edited); off.Seq != 1 {
+			t.Fatalf("first edit: offset %s, want sequence 1", off)
+		}
 	}
 
 	guest.Send(map[string]any{"event": "message", "subscription": "books.book_1", "data": map[string]any{"title": "Mine"}})

@@ -1,7 +1,7 @@
 // Command books is the wsrouter example application: a small book service
 // that implements every HTTP endpoint the router calls (ticket validation,
 // authorizer, before_subscribe, on_message, before and on unsubscribe),
-// publishes each edit to Redis, and serves a browser page that uses the
+// publishes each edit through its history in Redis, and serves a browser page that uses the
 // JavaScript client. Run it with `make run`, which also starts the router
 // with config.example.yaml.
 //
@@ -49,7 +49,7 @@ func run(args []string, stderr io.Writer) error {
 	defer rdb.Close()
 	app := newApp(appConfig{
 		WSURL:     *wsURL,
-		Publisher: redisPublisher{rdb: rdb, prefix: *prefix},
+		Publisher: newHistoryPublisher(rdb, *prefix),
 		Logger:    log,
 	})
 

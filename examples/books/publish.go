@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsrouter/wsrouter/history"
 )
 
 // publisher sends a message to the clients subscribed to a subscription.
@@ -13,15 +16,31 @@ type publisher interface {
 	Publish(ctx context.Context, subscription string, msg []byte) error
 }
 
-// redisPublisher PUBLISHes to the router's Redis channel of a subscription.
-type redisPublisher struct {
-	rdb    *redis.Client
-	prefix string
+// bookHistory is the books service's history in config.example.yaml. The
+// app appends with these settings; the router reads what is kept.
+var bookHistory = history.Settings{Size: 100, TTL: 10 * time.Minute}
+
+// historyPublisher publishes with the router's publish script: each
+// message is kept in the subscription's history and carries an offset, so
+// a page that was cut off (a router restart, a network change) gets the
+// edits it missed when it subscribes again with "since".
+type historyPublisher struct {
+	store *history.Store
+	set   history.Settings
 }
 
-// Publish PUBLISHes msg to channel prefix+subscription.
-func (p redisPublisher) Publish(ctx context.Context, subscription string, msg []byte) error {
-	if err := p.rdb.Publish(ctx, p.prefix+subscription, msg).Err(); err != nil {
+// newHistoryPublisher publishes on rdb under the router's channel prefix.
+func newHistoryPublisher(rdb *redis.Client, prefix string) historyPublisher {
+	return historyPublisher{store: history.New(rdb, prefix, history.Options{}), set: bookHistory}
+}
+
+// Publish appends msg to the history of subscription and publishes it.
+func (p historyPublisher) Publish(ctx context.Context, subscription string, msg []byte) error {
+	prepared, err := history.Prepare(subscription, msg)
+	if err != nil {
+		return fmt.Errorf("books: publish to %s: %w", subscription, err)
+	}
+	if _, err := p.store.Publish(ctx, subscription, prepared, p.set); err != nil {
 		return fmt.Errorf("books: publish to %s: %w", subscription, err)
 	}
 	return nil

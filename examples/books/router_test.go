@@ -32,5 +32,6 @@ services:
     presence: true
     presence_fields: [user_id]
     presence_events: true
+    history: {size: 100, ttl: 10m}
 `, appURL, redisURL))
 }

@@ -41,7 +41,13 @@ type Router struct {
 	// Listen is the WebSocket address, MetricsListen the operations one.
 	Listen, MetricsListen string
 	log                   *Buffer
+	stop                  func()
 }
+
+// Stop interrupts the router and waits until it has exited (killing it
+// after 10s), as the end of the test would; the port is free after it.
+// Stopping twice is harmless.
+func (r *Router) Stop() { r.stop() }
 
 // URL is the router's WebSocket URL.
 func (r *Router) URL() string { return "ws://" + r.Listen + "/" }
@@ -75,7 +81,7 @@ func Start(t testing.TB, listen, config string) *Router {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	r.stop = sync.OnceFunc(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
@@ -83,6 +89,9 @@ func Start(t testing.TB, listen, config string) *Router {
 			_ = cmd.Process.Kill()
 			<-done
 		}
+	})
+	t.Cleanup(func() {
+		r.stop()
 		if t.Failed() {
 			t.Logf("router log:\n%s", r.log.String())
 		}
