@@ -39,7 +39,7 @@ func TestCommandsGoToTheControlChannel(t *testing.T) {
 			t.Errorf("%s %s: sent %+v, want %+v", tt.path, tt.body, got, tt.want)
 		}
 		for k, v := range tt.want.Match {
-			if !jsonEqual(got.Match[k], v) {
+			if !control.JSONEqual(got.Match[k], v) {
 				t.Errorf("match %s = %s, want %s", k, got.Match[k], v)
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/wsrouter/wsrouter/control"
 )
 
 func TestPublishSendsWhatAServiceWould(t *testing.T) {
@@ -94,7 +96,7 @@ func TestPublishWhileRedisIsDown(t *testing.T) {
 // assertJSON compares a JSON text with the wanted one by meaning.
 func assertJSON(t *testing.T, got, want string) {
 	t.Helper()
-	if !jsonEqual(json.RawMessage(got), json.RawMessage(want)) {
+	if !control.JSONEqual(json.RawMessage(got), json.RawMessage(want)) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
@@ -103,16 +105,5 @@ func assertJSON(t *testing.T, got, want string) {
 func jsonEqualAny(a, b any) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && jsonEqual(x, y)
-}
-
-// jsonEqual is control's JSON equality, for tests.
-func jsonEqual(a, b json.RawMessage) bool {
-	var va, vb any
-	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
-		return false
-	}
-	x, _ := json.Marshal(va)
-	y, _ := json.Marshal(vb)
-	return string(x) == string(y)
+	return err1 == nil && err2 == nil && control.JSONEqual(x, y)
 }

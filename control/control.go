@@ -94,16 +94,18 @@ func (c Command) Selects(sessionID string, auth map[string]json.RawMessage) bool
 	}
 	for name, want := range c.Match {
 		have, ok := auth[name]
-		if !ok || !jsonEqual(have, want) {
+		if !ok || !JSONEqual(have, want) {
 			return false
 		}
 	}
 	return true
 }
 
-// jsonEqual compares two JSON values by meaning: "1" is not 1, 1 is 1.0,
-// and members of objects compare regardless of order.
-func jsonEqual(a, b json.RawMessage) bool {
+// JSONEqual reports whether two JSON values mean the same: "1" is not 1,
+// 1 is 1.0, and members of objects compare regardless of order. It is how
+// a command's match selects auth fields, and how the router compares the
+// fields of a publication's filter and of an authorizer's answer.
+func JSONEqual(a, b json.RawMessage) bool {
 	if bytes.Equal(a, b) {
 		return true
 	}

@@ -86,3 +86,28 @@ func TestSelects(t *testing.T) {
 		})
 	}
 }
+
+func TestJSONEqual(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		a, b string
+		want bool
+	}{
+		{"same bytes", `{"a":1}`, `{"a":1}`, true},
+		{"number spelled differently", `1`, `1.0`, true},
+		{"string is not number", `"1"`, `1`, false},
+		{"object members in any order", `{"a":1,"b":[2]}`, `{"b":[2],"a":1}`, true},
+		{"array order counts", `[1,2]`, `[2,1]`, false},
+		{"white space", ` { "a" : null } `, `{"a":null}`, true},
+		{"invalid JSON", `{`, `{}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := JSONEqual(json.RawMessage(tt.a), json.RawMessage(tt.b)); got != tt.want {
+				t.Errorf("JSONEqual(%s, %s) = %v, want %v", tt.a, tt.b, got, tt.want)
+			}
+		})
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"time"
 	"unicode/utf8"
 
@@ -210,17 +209,4 @@ func validTimestamp(s string) bool {
 		}
 	}
 	return false
-}
-
-// jsonEqual compares two JSON values by meaning: "1" is not 1, 1 is 1.0,
-// and members of objects compare regardless of order.
-func jsonEqual(a, b json.RawMessage) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	var va, vb any
-	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
-		return false
-	}
-	return reflect.DeepEqual(va, vb)
 }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wsrouter/wsrouter/control"
 	"github.com/wsrouter/wsrouter/ordering"
 	"github.com/wsrouter/wsrouter/services"
 	"github.com/wsrouter/wsrouter/throttle"
@@ -220,7 +221,7 @@ func (sub *subscription) passesFields(p *publication, filterFields []string) boo
 			continue
 		}
 		own, has := fs.value(name)
-		if !has || !jsonEqual(own, want) {
+		if !has || !control.JSONEqual(own, want) {
 			sub.sess.r.drops.filter.Inc()
 			return false
 		}

@@ -2,12 +2,12 @@ package router
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
 	"math/rand/v2"
 	"time"
 
 	"github.com/wsrouter/wsrouter/callbacks"
+	"github.com/wsrouter/wsrouter/control"
 	"github.com/wsrouter/wsrouter/internal/clock"
 	"github.com/wsrouter/wsrouter/services"
 )
@@ -115,7 +115,7 @@ func (s *session) applyRenewal(sub *subscription, ans *callbacks.Answer) {
 	default:
 		old := sub.fields.Load()
 		fresh := pick(ans.Fields, sub.svc.AuthorizerFields)
-		if !maps.EqualFunc(old.authorizer, fresh, func(a, b json.RawMessage) bool { return jsonEqual(a, b) }) {
+		if !maps.EqualFunc(old.authorizer, fresh, control.JSONEqual) {
 			next := *old
 			next.authorizer = fresh
 			sub.fields.Store(&next)
