@@ -32,8 +32,9 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ws := cfg.WebSocket
 	sw := smallBuffers(w, ws.WriteTimeout.Std())
 	conn, err := websocket.Accept(sw, req, &websocket.AcceptOptions{
-		InsecureSkipVerify: true, // origins are checked above
-		CompressionMode:    websocket.CompressionDisabled,
+		InsecureSkipVerify:   true, // origins are checked above
+		CompressionMode:      compressionMode(ws.Compression),
+		CompressionThreshold: max(ws.CompressionMinBytes, 1), // the library reads 0 as its own default
 	})
 	if err != nil {
 		r.strangers.log(r.log, slog.LevelDebug, "upgrade failed", "err", clipErr(err), "remote", req.RemoteAddr)

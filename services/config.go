@@ -94,7 +94,27 @@ type WebSocket struct {
 	// DeliveryTimestamps adds received_at and sent_at to deliveries.
 	// Default false.
 	DeliveryTimestamps bool `yaml:"delivery_timestamps"`
+	// Compression is the permessage-deflate the router agrees to when a
+	// client offers it: CompressionNone (the default),
+	// CompressionNoContextTakeover or CompressionContextTakeover.
+	Compression string `yaml:"compression"`
+	// CompressionMinBytes leaves messages shorter than it uncompressed on
+	// a compressed connection. Default 256.
+	CompressionMinBytes int `yaml:"compression_min_bytes"`
 }
+
+// The websocket.compression values.
+const (
+	// CompressionNone negotiates no compression.
+	CompressionNone = "none"
+	// CompressionNoContextTakeover compresses each message on its own:
+	// no per-connection compressor state between messages.
+	CompressionNoContextTakeover = "no_context_takeover"
+	// CompressionContextTakeover compresses each message with the window
+	// of the connection's earlier messages: better ratios, and a
+	// compressor kept per connection.
+	CompressionContextTakeover = "context_takeover"
+)
 
 // Redis configures one Redis connection.
 type Redis struct {
@@ -290,6 +310,8 @@ func Default() *Config {
 			MaxSubscriptionBytes: 256,
 			EventsPerSecond:      100,
 			EventsBurst:          200,
+			Compression:          CompressionNone,
+			CompressionMinBytes:  256,
 		},
 		Redis: defaultRedis("redis://127.0.0.1:6379/0"),
 		HTTP: HTTP{

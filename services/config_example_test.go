@@ -53,7 +53,7 @@ func TestConfigExampleNamesEveryKey(t *testing.T) {
 	for _, key := range []string{
 		"listen:", "tls:", "cert_file:", "key_file:", "allowed_origins:", "websocket:", "ping_interval:",
 		"ping_timeout:", "max_message_bytes:", "send_queue:", "send_queue_bytes:", "write_timeout:", "max_subscriptions:", "max_subscription_bytes:", "events_per_second:",
-		"events_burst:", "delivery_timestamps:", "redis:", "url:", "channel_prefix:", "redis_alt:", "http:",
+		"events_burst:", "delivery_timestamps:", "compression:", "compression_min_bytes:", "redis:", "url:", "channel_prefix:", "redis_alt:", "http:",
 		"timeout:", "tries:", "wait:", "ca_file:", "rate_limit_reset_headers:", "max_concurrency:",
 		"close_callbacks_per_second:", "metrics:", "log:", "level:", "format:", "shutdown_timeout:",
 		"authentication:", "ticket:", "validation_url:", "auth_fields:", "services:", "require_authentication:",

@@ -95,6 +95,8 @@ func TestDefaultValues(t *testing.T) {
 		{"events_per_second", c.WebSocket.EventsPerSecond, 100.0},
 		{"events_burst", c.WebSocket.EventsBurst, 200},
 		{"delivery_timestamps", c.WebSocket.DeliveryTimestamps, false},
+		{"compression", c.WebSocket.Compression, "none"},
+		{"compression_min_bytes", c.WebSocket.CompressionMinBytes, 256},
 		{"redis.url", c.Redis.URL, "redis://127.0.0.1:6379/0"},
 		{"redis.ping_interval", c.Redis.PingInterval.Std(), 10 * time.Second},
 		{"redis.ping_timeout", c.Redis.PingTimeout.Std(), 5 * time.Second},

@@ -159,6 +159,14 @@ func (v *validator) websocket(w WebSocket) {
 	v.atLeastOne("websocket.max_subscription_bytes", int64(w.MaxSubscriptionBytes))
 	v.positiveRate("websocket.events_per_second", w.EventsPerSecond)
 	v.atLeastOne("websocket.events_burst", int64(w.EventsBurst))
+	switch w.Compression {
+	case CompressionNone, CompressionNoContextTakeover, CompressionContextTakeover:
+	default:
+		v.add("websocket.compression", fmt.Sprintf("must be none, no_context_takeover or context_takeover, got %q", w.Compression))
+	}
+	if w.CompressionMinBytes < 0 {
+		v.add("websocket.compression_min_bytes", fmt.Sprintf("must not be negative, got %d", w.CompressionMinBytes))
+	}
 }
 
 // redis checks one Redis section; alt is true for redis_alt, whose url is

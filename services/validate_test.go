@@ -104,6 +104,11 @@ func TestValidationRules(t *testing.T) {
 		{"max subscription bytes", "websocket: {max_subscription_bytes: 0}", "websocket.max_subscription_bytes", "must be at least 1, got 0"},
 		{"events per second", "websocket: {events_per_second: 0}", "websocket.events_per_second", "must be positive, got 0"},
 		{"events burst", "websocket: {events_burst: 0}", "websocket.events_burst", "must be at least 1, got 0"},
+		{"compression name", "websocket: {compression: deflate}", "websocket.compression",
+			`must be none, no_context_takeover or context_takeover, got "deflate"`},
+		{"compression empty", `websocket: {compression: ""}`, "websocket.compression",
+			`must be none, no_context_takeover or context_takeover, got ""`},
+		{"compression min bytes", "websocket: {compression_min_bytes: -1}", "websocket.compression_min_bytes", "must not be negative, got -1"},
 
 		// redis
 		{"redis url scheme", "redis: {url: 'http://x'}", "redis.url", `unix:// URL, got "http://x"`},
@@ -233,6 +238,8 @@ func TestValidConfigs(t *testing.T) {
 		{"metrics disabled", `metrics: {listen: ""}`},
 		{"listen and metrics on port 0", `{listen: "127.0.0.1:0", metrics: {listen: "127.0.0.1:0"}}`},
 		{"ping disabled with zero timeout", "websocket: {ping_interval: 0, ping_timeout: 0}"},
+		{"compression without context takeover", "websocket: {compression: no_context_takeover, compression_min_bytes: 0}"},
+		{"compression with context takeover", "websocket: {compression: context_takeover, compression_min_bytes: 1024}"},
 		{"origins", `allowed_origins: ["https://app.example.com", "http://localhost:3000", "app.example.com", "*.example.com", "localhost:3000", "https://*.example.com", "[::1]:8080"]`},
 		{"any origin", `allowed_origins: ["*"]`},
 		{"redis urls", "redis: {url: 'rediss://u:p@h:6380/1'}\nredis_alt: {url: 'unix:///tmp/redis.sock'}"},

@@ -10,10 +10,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -94,6 +96,24 @@ func waitText(t *testing.T, ctx context.Context, tab, id, want string, report fu
 func TestDemoInBrowser(t *testing.T) {
 	browserCtx := browsertest.Start(t, 1000, 900, 90*time.Second)
 	d := startDemo(t)
+	var negotiated extensionLog
+	watchExtensions := func(ctx context.Context, name string) {
+		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+			t.Fatalf("%s: enable network events: %v", name, err)
+		}
+		err := chromedp.Listen(ctx, func(ev any) {
+			if e, ok := ev.(*network.EventWebSocketHandshakeResponseReceived); ok && e.Response != nil {
+				for k, v := range e.Response.Headers {
+					if strings.EqualFold(k, "Sec-WebSocket-Extensions") {
+						negotiated.set(name, fmt.Sprint(v))
+					}
+				}
+			}
+		})
+		if err != nil {
+			t.Fatalf("%s: listen for the WebSocket handshake: %v", name, err)
+		}
+	}
 
 	var console browsertest.Console
 	defer func() {
@@ -114,6 +134,7 @@ func TestDemoInBrowser(t *testing.T) {
 			t.Fatalf("%s: open a tab: %v", name, err)
 		}
 		console.Watch(ctx, name)
+		watchExtensions(ctx, name)
 		step, cancelStep := context.WithTimeout(ctx, 30*time.Second)
 		defer cancelStep()
 		err := chromedp.Do(step,
@@ -130,6 +151,11 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 	tabA := openTab("tab A", "alice")
 	tabB := openTab("tab B", "bob")
+	for _, tab := range []string{"tab A", "tab B"} {
+		if ext := negotiated.get(tab); !strings.HasPrefix(ext, "permessage-deflate") {
+			t.Errorf("%s: the router answered Sec-WebSocket-Extensions %q, want permessage-deflate", tab, ext)
+		}
+	}
 
 	newTitle := fmt.Sprintf("Edited in tab A at %d", time.Now().UnixNano())
 	stepA, cancelA := context.WithTimeout(tabA, 20*time.Second)
@@ -255,4 +281,27 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot of tab B: %s", path)
+}
+
+// extensionLog keeps the Sec-WebSocket-Extensions each tab's last
+// handshake was answered with; the browser's events arrive on its own
+// goroutine.
+type extensionLog struct {
+	mu  sync.Mutex
+	ext map[string]string
+}
+
+func (l *extensionLog) set(tab, ext string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ext == nil {
+		l.ext = map[string]string{}
+	}
+	l.ext[tab] = ext
+}
+
+func (l *extensionLog) get(tab string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ext[tab]
 }

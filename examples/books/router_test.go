@@ -9,12 +9,15 @@ import (
 
 // startRouter runs the router on listen with the example's services at
 // appURL and Redis at redisURL, and waits until it is ready. The router is
-// stopped, and its log shown on failure, when the test ends.
+// stopped, and its log shown on failure, when the test ends. It compresses
+// (permessage-deflate, which browsers offer by themselves), so the browser
+// tests show the page working over compressed frames.
 func startRouter(t *testing.T, listen, appURL, redisURL string) *testrouter.Router {
 	t.Helper()
 	return testrouter.Start(t, listen, fmt.Sprintf(`allowed_origins: [%[1]q]
 redis: {url: %[2]q}
 http: {timeout: 5s, tries: 1}
+websocket: {compression: no_context_takeover, compression_min_bytes: 64}
 log: {level: info, format: text}
 shutdown_timeout: 5s
 authentication:
