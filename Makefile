@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin
 PKGS    := ./...
 
-.PHONY: all build run test test-go test-js fmt vet lint bench fuzz soak clean
+.PHONY: all build run test test-go test-js fmt vet lint bench bench-scale fuzz soak clean
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -59,6 +59,12 @@ lint:
 ## bench: compare wsrouter with the reference server (see docs/BENCHMARKS.md).
 bench:
 	scripts/bench.sh
+
+## bench-scale: opt-in; how costs grow from 1,000 to 100,000 connections and
+## what compression costs (see docs/BENCHMARKS.md); needs an open-file hard
+## limit above the largest size.
+bench-scale:
+	scripts/bench-scale.sh
 
 ## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m);
 ## `make test` runs only their seed corpora.

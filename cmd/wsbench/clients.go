@@ -51,10 +51,17 @@ type fleet struct {
 	complete  chan struct{}
 	closing   atomic.Bool
 	stopOnce  sync.Once
+	dial      []*websocket.DialOptions // client i dials with dial[i%len(dial)]
+	wire      atomic.Int64             // bytes the clients have read from their sockets
 }
 
-func newFleet(ctx context.Context, cfg config) *fleet {
+func newFleet(ctx context.Context, cfg config) (*fleet, error) {
+	addrs, err := sourceAddrs(cfg.url, cfg.clients, cfg.sourceAddrs)
+	if err != nil {
+		return nil, err
+	}
 	f := &fleet{cfg: cfg, ready: make(chan error, cfg.clients), complete: make(chan struct{})}
+	f.dial = dialOptions(addrs, compressionModes[cfg.compression], &f.wire)
 	f.ctx, f.stop = context.WithCancel(ctx)
 	f.clients = make([]*client, cfg.clients)
 	for i := range f.clients {
@@ -73,12 +80,18 @@ func newFleet(ctx context.Context, cfg config) *fleet {
 	if f.pending.Load() == 0 {
 		close(f.complete)
 	}
-	return f
+	return f, nil
 }
 
 // topicName is the subscription name of topic i.
 func topicName(service string, i int) string {
 	return fmt.Sprintf("%s.t%d", service, i)
+}
+
+// idleTopicName is the name of client i's k-th extra subscription, one no
+// message is published to.
+func idleTopicName(service string, i, k int) string {
+	return fmt.Sprintf("%s.idle%d.%d", service, i, k)
 }
 
 // connect starts every client and returns once all of them are subscribed.
@@ -140,9 +153,7 @@ func (f *fleet) open(c *client, start time.Time, sem chan struct{}) error {
 
 	ctx, cancel := context.WithTimeout(f.ctx, handshakeTimeout)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, f.cfg.url, &websocket.DialOptions{
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	conn, _, err := websocket.Dial(ctx, f.cfg.url, f.dial[c.idx%len(f.dial)])
 	if err != nil {
 		return fmt.Errorf("wsbench: client %d: dial: %w", c.idx, err)
 	}
@@ -154,6 +165,12 @@ func (f *fleet) open(c *client, start time.Time, sem chan struct{}) error {
 	if err := subscribe(ctx, conn, c.sub, extra); err != nil {
 		conn.CloseNow()
 		return fmt.Errorf("wsbench: client %d: %w", c.idx, err)
+	}
+	for k := 1; k < f.cfg.subs; k++ {
+		if err := subscribe(ctx, conn, idleTopicName(f.cfg.service, c.idx, k), extra); err != nil {
+			conn.CloseNow()
+			return fmt.Errorf("wsbench: client %d: %w", c.idx, err)
+		}
 	}
 	c.conn = conn
 	context.AfterFunc(f.ctx, func() { conn.CloseNow() })

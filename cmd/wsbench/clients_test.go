@@ -96,9 +96,12 @@ func TestFleet(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			f := newFleet(ctx, cfg)
+			f, err := newFleet(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer f.shutdown()
-			err := f.connect()
+			err = f.connect()
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("connect: err = %v, wantErr %v", err, tc.wantErr)
 			}

@@ -57,6 +57,7 @@ type config struct {
 	baseline        string
 	only            string
 	goals           bool
+	scale           bool
 	candidate       string
 	timersLabel     string
 	callbackAddr    string
@@ -66,6 +67,10 @@ type config struct {
 	apiURL          string
 	apiBatch        int
 	apiKey          string // from WSBENCH_API_KEY, so it stays out of process lists
+	sourceAddrs     int
+	compression     string
+	subs            int
+	records         bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -94,6 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.baseline, "baseline", "floor", "with -summarize: server label the ratios divide by")
 	fs.StringVar(&c.only, "only", "", "with -summarize: comma-separated server labels to include (default all)")
 	fs.BoolVar(&c.goals, "goals", false, "with -summarize: also print the performance targets, met or not")
+	fs.BoolVar(&c.scale, "scale", false, "with -summarize: print one row per run with what it varied (clients, subs, payload, compression) instead")
 	fs.StringVar(&c.candidate, "candidate", "wsrouter", "with -goals: server label measured against -baseline")
 	fs.StringVar(&c.timersLabel, "timers-label", "wsrouter-timers", "with -goals: label of the candidate with timers configured")
 	fs.StringVar(&c.memberField, "member-field", "", "send this extra field with each subscribe, \"c<i>\" for client i, so a presence service sees one member per client")
@@ -107,6 +113,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.dropCfg.historyTTL, "history-ttl", 10*time.Minute, "with -drop -history: the service's history.ttl")
 	fs.StringVar(&c.apiURL, "api", "", "publish through the router's HTTP API at this base URL (e.g. http://127.0.0.1:9200) instead of Redis; the key is read from WSBENCH_API_KEY")
 	fs.IntVar(&c.apiBatch, "api-batch", 1, "with -api: messages per request; 1 uses /api/publish, more /api/publish_batch")
+	fs.IntVar(&c.sourceAddrs, "source-addrs", 0, "spread the clients over this many loopback source addresses 127.0.0.2, 127.0.0.3, …; 0: one per 20,000 clients above 20,000")
+	fs.StringVar(&c.compression, "compression", "none", "permessage-deflate the clients offer: none, no_context_takeover or context_takeover")
+	fs.BoolVar(&c.records, "records", false, "fill each message's data object with JSON records (ids, prices, words) rather than padding, for compression figures")
+	fs.IntVar(&c.subs, "subs", 1, "subscriptions per client: its topic plus subs-1 that receive nothing")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -146,6 +156,10 @@ func (c config) validate() error {
 		return fmt.Errorf("wsbench: -api %q must be an http or https URL", c.apiURL)
 	case c.apiURL != "" && c.apiKey == "":
 		return errors.New("wsbench: -api needs the API key in WSBENCH_API_KEY")
+	case c.subs < 1:
+		return fmt.Errorf("wsbench: -subs %d must be at least 1", c.subs)
+	case compressionModes[c.compression] == 0 && c.compression != "none":
+		return fmt.Errorf("wsbench: -compression %q must be none, no_context_takeover or context_takeover", c.compression)
 	case c.apiBatch < 1 || c.apiBatch > 1000:
 		return fmt.Errorf("wsbench: -api-batch %d must be between 1 and 1000", c.apiBatch)
 	}
@@ -170,6 +184,11 @@ func run(args []string, stdout io.Writer) error {
 	}
 	if err := raiseFileLimit(cfg.clients); err != nil {
 		return err
+	}
+	if cfg.pid > 0 {
+		if err := checkServerFileLimit(cfg.pid, cfg.clients); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
@@ -212,7 +231,10 @@ func measure(ctx context.Context, cfg config, rdb *redis.Client) (result, error)
 		}
 	}
 
-	f := newFleet(ctx, cfg)
+	f, err := newFleet(ctx, cfg)
+	if err != nil {
+		return result{}, err
+	}
 	defer f.shutdown()
 	connectStart := time.Now()
 	if err := f.connect(); err != nil {
@@ -231,11 +253,13 @@ func measure(ctx context.Context, cfg config, rdb *redis.Client) (result, error)
 	pub := publisher{
 		rdb: rdb, prefix: cfg.prefix, service: cfg.service,
 		topics: cfg.topics, messages: cfg.messages, payload: cfg.payload, rate: cfg.rate,
+		records: cfg.records,
 	}
 	if cfg.apiURL != "" {
 		pub.api = newAPIPublisher(strings.TrimSuffix(cfg.apiURL, "/"), cfg.apiKey, cfg.apiBatch)
 		defer pub.api.close()
 	}
+	wireBefore := f.wire.Load()
 	first, last, err := pub.run(ctx)
 	if err != nil {
 		return result{}, err
@@ -247,11 +271,18 @@ func measure(ctx context.Context, cfg config, rdb *redis.Client) (result, error)
 		if err := srv.sampleCPU(&srv.cpuAfter); err != nil {
 			return result{}, err
 		}
+		if err := srv.sampleRSS(&srv.rssEnd); err != nil {
+			return result{}, err
+		}
 	}
+	wire := f.wire.Load() - wireBefore
 	f.shutdown()
 
 	tally := f.tally()
 	res := newResult(cfg, tally, connectTime, first, last)
+	if tally.delivered > 0 {
+		res.WireBytesPerDelivery = float64(wire) / float64(tally.delivered)
+	}
 	if srv != nil {
 		res.setServerCost(srv, cfg.clients, tally.delivered)
 	}

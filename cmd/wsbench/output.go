@@ -30,6 +30,10 @@ type result struct {
 	LatencyMS               latencyMS `json:"latency_ms"`
 	RSSPerConnKiB           *float64  `json:"rss_per_conn_kib"`
 	CPUSecondsPerMillion    *float64  `json:"cpu_seconds_per_million"`
+	RSSPerConnEndKiB        *float64  `json:"rss_per_conn_end_kib,omitempty"` // after the deliveries
+	Subs                    int       `json:"subs,omitempty"`
+	Compression             string    `json:"compression,omitempty"`
+	WireBytesPerDelivery    float64   `json:"wire_bytes_per_delivery,omitempty"`
 }
 
 // latencyMS holds end-to-end latency percentiles in milliseconds.
@@ -44,7 +48,7 @@ func newResult(cfg config, t tally, connect time.Duration, firstPub, lastPub tim
 	r := result{
 		Server: cfg.label, Scenario: cfg.scenario,
 		Clients: cfg.clients, Topics: cfg.topics, Messages: cfg.messages,
-		Rate: cfg.rate, PayloadBytes: cfg.payload,
+		Rate: cfg.rate, PayloadBytes: cfg.payload, Subs: cfg.subs, Compression: cfg.compression,
 		ExpectedDeliveries: t.expected, Delivered: t.delivered, Lost: t.lost,
 		Duplicated: t.duplicated, Unexpected: t.unexpected, Dropped: t.dropped,
 		ConnectSubscribeSeconds: connect.Seconds(),
@@ -62,6 +66,10 @@ func newResult(cfg config, t tally, connect time.Duration, firstPub, lastPub tim
 func (r *result) setServerCost(s *serverProbe, clients int, delivered int64) {
 	rss := (float64(s.rssAfter) - float64(s.rssBefore)) / float64(clients)
 	r.RSSPerConnKiB = &rss
+	if s.rssEnd > 0 {
+		end := (float64(s.rssEnd) - float64(s.rssBefore)) / float64(clients)
+		r.RSSPerConnEndKiB = &end
+	}
 	if delivered > 0 {
 		cpu := float64(s.cpuAfter-s.cpuBefore) / procstat.ClockTicksPerSecond / float64(delivered) * 1e6
 		r.CPUSecondsPerMillion = &cpu

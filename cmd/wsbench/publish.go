@@ -25,6 +25,15 @@ type publisher struct {
 	payload  int
 	rate     float64 // messages per second; 0 means as fast as possible
 	api      *apiPublisher
+	records  bool // fill the data object with JSON records instead of padding
+}
+
+// encode appends message seq for sub, timestamped now.
+func (p *publisher) encode(buf []byte, sub string, seq int) []byte {
+	if p.records {
+		return encodeRecordsMessage(buf, sub, seq, time.Now().UnixNano(), p.payload)
+	}
+	return encodeMessage(buf, sub, seq, time.Now().UnixNano(), p.payload)
 }
 
 // run publishes all messages and returns when the first and the last
@@ -52,7 +61,7 @@ func (p *publisher) burst(ctx context.Context, subs []string) error {
 		pipe := p.rdb.Pipeline()
 		for seq := start; seq < min(start+publishBatch, p.messages); seq++ {
 			sub := subs[seq%p.topics]
-			buf = encodeMessage(buf[:0], sub, seq, time.Now().UnixNano(), p.payload)
+			buf = p.encode(buf[:0], sub, seq)
 			pipe.Publish(ctx, p.prefix+sub, string(buf))
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
@@ -67,7 +76,7 @@ func (p *publisher) burstAPI(ctx context.Context, subs []string) error {
 	for start := 0; start < p.messages; start += p.api.batch {
 		var msgs [][]byte
 		for seq := start; seq < min(start+p.api.batch, p.messages); seq++ {
-			msgs = append(msgs, encodeMessage(nil, subs[seq%p.topics], seq, time.Now().UnixNano(), p.payload))
+			msgs = append(msgs, p.encode(nil, subs[seq%p.topics], seq))
 		}
 		if err := p.api.send(ctx, msgs); err != nil {
 			return err
@@ -92,7 +101,7 @@ func (p *publisher) paced(ctx context.Context, subs []string, start time.Time) e
 			}
 		}
 		sub := subs[seq%p.topics]
-		buf = encodeMessage(buf[:0], sub, seq, time.Now().UnixNano(), p.payload)
+		buf = p.encode(buf[:0], sub, seq)
 		if p.api != nil {
 			if err := p.api.send(ctx, [][]byte{buf}); err != nil {
 				return err

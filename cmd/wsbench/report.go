@@ -49,6 +49,9 @@ func summarizeFile(cfg config, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("wsbench: %s: %w", cfg.summarize, err)
 	}
+	if cfg.scale {
+		return writeScaleTable(rs, w)
+	}
 	if cfg.goals {
 		return writeGoals(rs, goalServers{baseline: cfg.baseline, candidate: cfg.candidate, timers: cfg.timersLabel}, w)
 	}

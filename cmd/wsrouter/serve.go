@@ -116,7 +116,8 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	if cfg.TLS.CertFile != "" {
 		scheme = "wss"
 	}
-	log.Info("wsrouter listening", "url", scheme+"://"+ln.Addr().String()+"/", "metrics", cfg.Metrics.Listen, "services", len(cfg.Services), "version", buildVersion())
+	log.Info("wsrouter listening", "url", scheme+"://"+ln.Addr().String()+"/", "metrics", cfg.Metrics.Listen, "services", len(cfg.Services),
+		"max_open_files", openFileLimit(), "version", buildVersion())
 
 	for sig := range signals {
 		if sig == syscall.SIGHUP {
@@ -189,4 +190,15 @@ func newLogger(format string, level slog.Leveler, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openFileLimit is the process's open-file limit, which bounds the
+// connections it can hold (one file each); Go raises the soft limit to
+// the hard one at start. 0 when unknown.
+func openFileLimit() uint64 {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0
+	}
+	return lim.Cur
 }
