@@ -4,8 +4,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // blockSize is how many subscriptions one block of a channel's list holds.
@@ -25,9 +23,8 @@ const blockSize = 256
 // while mu is.
 type channel struct {
 	hub     *hub
-	key     string        // Redis channel name, with the prefix
-	name    string        // subscription name, "service.topic"
-	ps      *redis.PubSub // the connection that subscribed it
+	key     string // Redis channel name, with the prefix
+	name    string // subscription name, "service.topic"
 	ready   chan struct{}
 	isReady bool // guarded by hub.mu
 	failed  bool // guarded by hub.mu; read after ready is closed
@@ -46,8 +43,8 @@ type subList struct {
 	n      int
 }
 
-func newChannel(h *hub, key, name string, ps *redis.PubSub) *channel {
-	ch := &channel{hub: h, key: key, name: name, ps: ps, ready: make(chan struct{}), index: map[*subscription]int{}}
+func newChannel(h *hub, key, name string) *channel {
+	ch := &channel{hub: h, key: key, name: name, ready: make(chan struct{}), index: map[*subscription]int{}}
 	ch.subs.Store(&subList{})
 	return ch
 }

@@ -29,7 +29,7 @@ func TestChannelList(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ch := newChannel(nil, "k", "svc.t", nil)
+			ch := newChannel(nil, "k", "svc.t")
 			want := map[*subscription]bool{}
 			var all []*subscription
 			for range tc.adds {
@@ -80,8 +80,6 @@ func TestSubscribeDoesNotStallFanout(t *testing.T) {
 	t.Parallel()
 	bf := newBenchFanout(t, &services.Service{}, 1, nil)
 	h := bf.h
-	h.ps = h.client.Subscribe(context.Background()) // not dialled without channels
-	defer h.ps.Close()
 	h.up.Store(true)
 
 	// Channel "bench.t": the first subscription tells when the fan-out
@@ -211,7 +209,7 @@ func TestNoDeliveryAfterSubscriptionEnds(t *testing.T) {
 // compares the list with a plain set after each step.
 func TestChannelListInterleaved(t *testing.T) {
 	t.Parallel()
-	ch := newChannel(nil, "k", "svc.t", nil)
+	ch := newChannel(nil, "k", "svc.t")
 	var in []*subscription
 	rng := rand.New(rand.NewPCG(7, 11))
 	for step := range 3000 {

@@ -1,7 +1,6 @@
 package router
 
 import (
-	"context"
 	"slices"
 	"strconv"
 	"sync"
@@ -25,7 +24,6 @@ func BenchmarkFanoutUnderChurn(b *testing.B) {
 		b.Run("churn="+strconv.FormatBool(churn), func(b *testing.B) {
 			bf := newBenchFanout(b, &services.Service{}, 100_000, nil)
 			h := bf.h
-			h.ps = h.client.Subscribe(context.Background()) // not dialled without channels
 			h.up.Store(true)
 			small := bf.addChannel(b, "bench.small", 1, &services.Service{}, nil)
 			bigMsg := &redis.Message{Channel: bf.key, Payload: benchPayload("")(0)}

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
+	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/control"
 )
 
@@ -26,86 +26,64 @@ var errRedisDown = errors.New("router: redis is not connected")
 // the reader drops (and counts) them rather than block.
 const workerQueue = 8192
 
-// hub is one Redis: a single pub/sub connection shared by every channel,
-// reference-counted SUBSCRIBE/UNSUBSCRIBE, the delivery probe, and the
-// fan-out workers.
+// hub is one configured Redis (redis or redis_alt): the channel table with
+// reference-counted subscribes over its broker, the hold-back of channels
+// until Redis confirms them, and the fan-out workers.
 type hub struct {
-	r            *Router
-	label        string // "redis" or "redis_alt", for logs
-	prefix       string
-	probeKey     string
-	controlKey   string
-	pingInterval time.Duration
-	pingTimeout  time.Duration
-	client       *redis.Client // commands: the probe's PUBLISH, INFO
-	subClient    *redis.Client // the pub/sub connection, with a large read buffer
-	log          *slog.Logger
+	r          *Router
+	label      string // "redis" or "redis_alt", for logs
+	prefix     string
+	controlKey string
+	broker     broker.Broker
+	client     redis.UniversalClient // commands: scripts and keys
+	log        *slog.Logger
 
-	// mu guards the channel table and the command queue. It is never held
-	// while waiting for a channel's own lock.
+	// mu guards the channel table. It is never held while waiting for a
+	// channel's own lock. The broker's (un)subscribes are queued under it,
+	// so Redis ends up in the table's state.
 	mu       sync.RWMutex
-	ps       *redis.PubSub // nil while not connected
 	channels map[string]*channel
-	cmds     []pubsubCmd
-	cmdWake  chan struct{}
 
 	up      atomic.Bool
-	lastErr atomic.Pointer[string]
-	acks    chan uint64
 	workers []chan *redis.Message
 	wg      sync.WaitGroup
 	dropLog *rate.Limiter
 }
 
-// pubsubCmd is a SUBSCRIBE or UNSUBSCRIBE, sent in the order the channel
-// table changed so that Redis always ends up in the table's state.
-type pubsubCmd struct {
-	subscribe bool
-	key       string
-	ps        *redis.PubSub
-}
-
 func newHub(r *Router, label, url, prefix string, pingInterval, pingTimeout time.Duration) (*hub, error) {
-	opts, err := redis.ParseURL(url)
+	log := r.log.With("redis", label)
+	controlKey := control.Channel(prefix)
+	b, err := broker.New(broker.Options{
+		URL:          url,
+		ProbeChannel: prefix + "_wsrouter.probe." + r.nodeID,
+		Fixed:        []string{controlKey},
+		PingInterval: pingInterval,
+		PingTimeout:  pingTimeout,
+		Logger:       log,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("router: %s.url: %w", label, err)
+		return nil, fmt.Errorf("router: %s: %w", label, err)
 	}
-	opts.DialTimeout = pingTimeout
-	opts.ReadTimeout = pingTimeout
-	opts.WriteTimeout = pingTimeout
-	opts.MaxRetries = 1
-	opts.PoolSize = 4
-	opts.DisableIdentity = true
-	subOpts := *opts
-	subOpts.ReadBufferSize = pubsubReadBuffer
-	subOpts.PoolSize = 1
 	h := &hub{
-		r:            r,
-		label:        label,
-		prefix:       prefix,
-		probeKey:     prefix + "_wsrouter.probe." + r.nodeID,
-		controlKey:   control.Channel(prefix),
-		pingInterval: pingInterval,
-		pingTimeout:  pingTimeout,
-		client:       redis.NewClient(opts),
-		subClient:    redis.NewClient(&subOpts),
-		log:          r.log.With("redis", label),
-		channels:     map[string]*channel{},
-		cmdWake:      make(chan struct{}, 1),
-		acks:         make(chan uint64, 16),
-		dropLog:      rate.NewLimiter(1, 5),
+		r:          r,
+		label:      label,
+		prefix:     prefix,
+		controlKey: controlKey,
+		broker:     b,
+		client:     b.Client(),
+		log:        log,
+		channels:   map[string]*channel{},
+		dropLog:    rate.NewLimiter(1, 5),
 	}
 	n := max(8, 2*runtime.GOMAXPROCS(0))
 	h.workers = make([]chan *redis.Message, n)
 	for i := range h.workers {
 		h.workers[i] = make(chan *redis.Message, workerQueue)
 	}
-	down := "not connected yet"
-	h.lastErr.Store(&down)
 	return h, nil
 }
 
-// start runs the connection loop and the workers until ctx ends.
+// start runs the broker and the workers until ctx ends.
 func (h *hub) start(ctx context.Context) {
 	for _, q := range h.workers {
 		h.wg.Add(1)
@@ -119,7 +97,7 @@ func (h *hub) start(ctx context.Context) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		h.loop(ctx)
+		h.broker.Run(ctx, h)
 		for _, q := range h.workers {
 			close(q)
 		}
@@ -129,8 +107,7 @@ func (h *hub) start(ctx context.Context) {
 // wait returns once every goroutine of the hub has ended.
 func (h *hub) wait() {
 	h.wg.Wait()
-	_ = h.client.Close()
-	_ = h.subClient.Close()
+	_ = h.broker.Close()
 }
 
 // ready reports nil when connected and the probe passes.
@@ -138,96 +115,33 @@ func (h *hub) ready() error {
 	if h.up.Load() {
 		return nil
 	}
-	return fmt.Errorf("%s: %s", h.label, *h.lastErr.Load())
+	err := h.broker.Ready()
+	if err == nil {
+		err = errors.New("connecting")
+	}
+	return fmt.Errorf("%s: %s", h.label, err)
 }
 
-// loop connects, serves until the connection is lost, and reconnects with
-// backoff, until ctx ends.
-func (h *hub) loop(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		started := time.Now()
-		err := h.serve(ctx)
-		h.markDown(err)
-		if ctx.Err() != nil {
-			return
-		}
-		if time.Since(started) > 30*time.Second {
-			backoff = 100 * time.Millisecond
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
+// Message is the broker's callback for each message: it hands m to the
+// worker of its channel.
+func (h *hub) Message(m *broker.Message) { h.dispatch(m) }
+
+// Subscribed is the broker's callback when Redis confirmed a subscribe.
+func (h *hub) Subscribed(name string, pattern bool) {
+	if !pattern {
+		h.confirm(name)
 	}
 }
 
-// serve runs one pub/sub connection until it fails.
-func (h *hub) serve(ctx context.Context) error {
-	sctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	// The control channel is subscribed before the node turns ready, so a
-	// command published while a session of this node is open reaches it.
-	ps := h.subClient.Subscribe(sctx, h.probeKey, h.controlKey)
-	defer ps.Close()
-	stop := context.AfterFunc(sctx, func() { _ = ps.Close() })
-	defer stop()
-
-	// The probe channel's subscribe confirmation, within ping_timeout even
-	// when Redis accepts the connection and then says nothing.
-	if _, err := ps.ReceiveTimeout(sctx, h.pingTimeout); err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	cuts, counted := h.bufferCuts(sctx) // to tell later whether Redis cut this connection for its buffer
-
-	h.mu.Lock()
-	h.ps = ps
-	h.channels = map[string]*channel{}
-	h.cmds = nil
-	h.mu.Unlock()
-
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel(nil)
-	wg.Add(2)
-	go func() { defer wg.Done(); h.sendCommands(sctx, cancel) }()
-	go func() { defer wg.Done(); h.probe(sctx, cancel) }()
-
-	for {
-		msg, err := ps.Receive(sctx)
-		if err != nil {
-			if cause := context.Cause(sctx); cause != nil {
-				return cause
-			}
-			if closedByRedis(err) {
-				if why := h.whyCut(ctx, cuts, counted); why != "" {
-					h.log.Warn("redis closed the pub/sub connection", "reason", why,
-						"fix", "raise client-output-buffer-limit pubsub in Redis (docs/OPERATIONS.md)", "err", err)
-				}
-			}
-			return err
-		}
-		switch m := msg.(type) {
-		case *redis.Message:
-			if m.Channel == h.probeKey {
-				if seq, err := strconv.ParseUint(m.Payload, 10, 64); err == nil {
-					select {
-					case h.acks <- seq:
-					default:
-					}
-				}
-				continue
-			}
-			h.dispatch(m)
-		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				h.confirm(ps, m.Channel)
-			}
-		}
+// Up is the broker's callback when its connection is ready.
+func (h *hub) Up(string) {
+	if h.up.CompareAndSwap(false, true) {
+		h.r.redisChanged(false)
 	}
 }
+
+// Down is the broker's callback when its connection is lost.
+func (h *hub) Down(_ string, err error) { h.markDown(err) }
 
 // dispatch hands m to the worker of its channel without ever blocking.
 func (h *hub) dispatch(m *redis.Message) {
@@ -295,15 +209,18 @@ func (h *hub) fanout(m *redis.Message) {
 func (h *hub) join(name string, sub *subscription) (*channel, error) {
 	key := h.prefix + name
 	h.mu.Lock()
-	if h.ps == nil || !h.up.Load() {
+	if !h.up.Load() {
 		h.mu.Unlock()
 		return nil, errRedisDown
 	}
 	ch := h.channels[key]
 	if ch == nil {
-		ch = newChannel(h, key, name, h.ps)
+		if err := h.broker.Subscribe(key); err != nil {
+			h.mu.Unlock()
+			return nil, fmt.Errorf("router: subscribe %s: %w", name, err)
+		}
+		ch = newChannel(h, key, name)
 		h.channels[key] = ch
-		h.queue(pubsubCmd{subscribe: true, key: key, ps: h.ps})
 	}
 	ch.refs++
 	h.mu.Unlock()
@@ -322,113 +239,30 @@ func (h *hub) remove(ch *channel, sub *subscription) {
 		return
 	}
 	delete(h.channels, ch.key)
-	if ch.ps == h.ps {
-		h.queue(pubsubCmd{key: ch.key, ps: ch.ps})
-	}
+	h.unsubscribe(ch.key)
 }
 
 // confirm marks the channel subscribed once Redis says so.
-func (h *hub) confirm(ps *redis.PubSub, key string) {
+func (h *hub) confirm(key string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ch := h.channels[key]
-	if ch == nil || ch.ps != ps || ch.isReady {
+	if ch == nil || ch.isReady {
 		return
 	}
 	ch.isReady = true
 	close(ch.ready)
 	if ch.refs == 0 {
 		delete(h.channels, key)
-		h.queue(pubsubCmd{key: key, ps: ps})
+		h.unsubscribe(key)
 	}
 }
 
-// queue appends a command for sendCommands; h.mu is held.
-func (h *hub) queue(c pubsubCmd) {
-	h.cmds = append(h.cmds, c)
-	select {
-	case h.cmdWake <- struct{}{}:
-	default:
+// unsubscribe queues the UNSUBSCRIBE of key; h.mu is held.
+func (h *hub) unsubscribe(key string) {
+	if err := h.broker.Unsubscribe(key); err != nil && h.dropLog.Allow() {
+		h.log.Warn("unsubscribe not sent", "channel", key, "err", err)
 	}
-}
-
-// sendCommands writes queued SUBSCRIBE/UNSUBSCRIBE commands in order.
-func (h *hub) sendCommands(ctx context.Context, fail context.CancelCauseFunc) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-h.cmdWake:
-		}
-		h.mu.Lock()
-		cmds := h.cmds
-		h.cmds = nil
-		h.mu.Unlock()
-		for _, c := range cmds {
-			var err error
-			if c.subscribe {
-				err = c.ps.Subscribe(ctx, c.key)
-			} else {
-				err = c.ps.Unsubscribe(ctx, c.key)
-			}
-			if err != nil {
-				fail(fmt.Errorf("send (un)subscribe %s: %w", c.key, err))
-				return
-			}
-		}
-	}
-}
-
-// probe publishes to the router's own probe channel every ping_interval and
-// fails the connection when the message does not come back through the
-// pub/sub connection within ping_timeout.
-func (h *hub) probe(ctx context.Context, fail context.CancelCauseFunc) {
-	var seq uint64
-	for {
-		seq++
-		if err := h.roundTrip(ctx, seq); err != nil {
-			if ctx.Err() == nil {
-				fail(err)
-			}
-			return
-		}
-		if h.up.CompareAndSwap(false, true) {
-			h.markUp()
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(h.pingInterval):
-		}
-	}
-}
-
-func (h *hub) roundTrip(ctx context.Context, seq uint64) error {
-	deadline := time.NewTimer(h.pingTimeout)
-	defer deadline.Stop()
-	pctx, cancel := context.WithTimeout(ctx, h.pingTimeout)
-	err := h.client.Publish(pctx, h.probeKey, strconv.FormatUint(seq, 10)).Err()
-	cancel()
-	if err != nil {
-		return fmt.Errorf("delivery probe: publish: %w", err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case got := <-h.acks:
-			if got == seq {
-				return nil
-			}
-		case <-deadline.C:
-			return fmt.Errorf("delivery probe: no message back through pub/sub within ping_timeout (%s)", h.pingTimeout)
-		}
-	}
-}
-
-func (h *hub) markUp() {
-	h.log.Info("redis connected; delivery probe passing", "probe_channel", h.probeKey)
-	h.r.redisChanged(false)
 }
 
 // markDown forgets every channel (their subscriptions belong to sessions
@@ -438,7 +272,6 @@ func (h *hub) markDown(err error) {
 	if err != nil {
 		msg = err.Error()
 	}
-	h.lastErr.Store(&msg)
 	h.mu.Lock()
 	for _, ch := range h.channels {
 		if !ch.isReady {
@@ -448,8 +281,6 @@ func (h *hub) markDown(err error) {
 		}
 	}
 	h.channels = map[string]*channel{}
-	h.cmds = nil
-	h.ps = nil
 	wasUp := h.up.Swap(false)
 	h.mu.Unlock()
 	if errors.Is(err, context.Canceled) { // the router is stopping

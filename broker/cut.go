@@ -1,4 +1,4 @@
-package router
+package broker
 
 import (
 	"context"
@@ -10,11 +10,6 @@ import (
 	"syscall"
 )
 
-// pubsubReadBuffer is the read buffer of the pub/sub connection: large
-// publications are read in few system calls, so that Redis's output buffer
-// for this connection empties as fast as Redis writes it.
-const pubsubReadBuffer = 1 << 20
-
 // closedByRedis reports whether err says the other end closed the
 // connection, rather than a timeout or this process ending it.
 func closedByRedis(err error) bool {
@@ -23,10 +18,10 @@ func closedByRedis(err error) bool {
 
 // bufferCuts reads INFO stats' count of clients Redis closed for their
 // output buffer limit; false when this Redis does not report it (before 7.2).
-func (h *hub) bufferCuts(ctx context.Context) (int64, bool) {
-	ctx, cancel := context.WithTimeout(ctx, h.pingTimeout)
+func (s *shard) bufferCuts(ctx context.Context) (int64, bool) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	info, err := h.client.Info(ctx, "stats").Result()
+	info, err := s.cmd.Info(ctx, "stats").Result()
 	if err != nil {
 		return 0, false
 	}
@@ -43,20 +38,20 @@ func (h *hub) bufferCuts(ctx context.Context) (int64, bool) {
 // is its client-output-buffer-limit for pubsub clients, and returns "" when
 // it cannot have been (Redis itself is unreachable, or its counter of such
 // closes did not move since the connection was made, cutsBefore).
-func (h *hub) whyCut(ctx context.Context, cutsBefore int64, counted bool) string {
+func (s *shard) whyCut(ctx context.Context, cutsBefore int64, counted bool) string {
 	limit := "client-output-buffer-limit pubsub"
-	cctx, cancel := context.WithTimeout(ctx, h.pingTimeout)
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	if h.client.Ping(cctx).Err() != nil {
+	if s.cmd.Ping(cctx).Err() != nil {
 		return "" // Redis itself went away
 	}
-	if v, err := h.client.ConfigGet(cctx, "client-output-buffer-limit").Result(); err == nil {
+	if v, err := s.cmd.ConfigGet(cctx, "client-output-buffer-limit").Result(); err == nil {
 		if _, pubsub, ok := strings.Cut(v["client-output-buffer-limit"], "pubsub "); ok {
 			limit = "client-output-buffer-limit pubsub " + strings.TrimSpace(pubsub)
 		}
 	}
 	if counted {
-		if now, ok := h.bufferCuts(ctx); ok && now > cutsBefore {
+		if now, ok := s.bufferCuts(ctx); ok && now > cutsBefore {
 			return fmt.Sprintf("%s exceeded: publications arrived faster than this node read them", limit)
 		}
 		return ""
