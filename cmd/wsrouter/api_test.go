@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // apiKey is the HTTP API key of the test configurations.
@@ -21,11 +22,11 @@ const apiKey = "e2e-api-key-5c0d9e7b"
 
 // apiConfig is baseConfig with the HTTP API on, ticket auth that gives the
 // ticket's text as user_id, and a books service without authentication.
-func apiConfig(t testing.TB, redisURL string, svc *fakeService) config {
+func apiConfig(t testing.TB, redisURL string, svc *wstest.Service) config {
 	cfg := baseConfig(t, redisURL)
 	cfg["api"] = map[string]any{"listen": freeAddr(t), "keys": []string{apiKey}}
 	cfg["authentication"] = map[string]any{"ticket": map[string]any{
-		"validation_url": svc.url("/ticket"), "auth_fields": []string{"user_id"},
+		"validation_url": svc.URL("/ticket"), "auth_fields": []string{"user_id"},
 	}}
 	cfg.services()["books"] = map[string]any{"require_authentication": false}
 	return cfg
@@ -92,21 +93,21 @@ func apiOKWith(t testing.TB, cfg config, method, path string) map[string]any {
 }
 
 // userClient connects to p, authenticates as user and subscribes to name.
-func userClient(t testing.TB, p *routerProc, user, name string) *wsClient {
+func userClient(t testing.TB, p *routerProc, user, name string) *wstest.Client {
 	t.Helper()
-	c := dial(t, p.url())
-	if r := c.request(map[string]any{"event": "auth", "ticket": user}); r["status"] != "ok" {
+	c := wstest.Dial(t, p.url())
+	if r := c.Request(map[string]any{"event": "auth", "ticket": user}); r["status"] != "ok" {
 		t.Fatalf("auth as %s: %v", user, r)
 	}
-	c.subscribe(name, nil)
+	c.Subscribe(name, nil)
 	return c
 }
 
 // expectPong sends a ping and requires the pong as the next frame: nothing
 // was queued for the client before it.
-func expectPong(t testing.TB, c *wsClient, data string) {
+func expectPong(t testing.TB, c *wstest.Client, data string) {
 	t.Helper()
-	if r := c.request(map[string]any{"event": "ping", "data": data}); r["event"] != "pong" || r["data"] != data {
+	if r := c.Request(map[string]any{"event": "ping", "data": data}); r["event"] != "pong" || r["data"] != data {
 		t.Fatalf("want pong %q as the next frame, got %v", data, r)
 	}
 }
@@ -143,8 +144,8 @@ func waitNodes(t testing.TB, cfg config, n int, within time.Duration) []string {
 func TestAPIAcrossTwoNodes(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
-	svc := newService(t)
-	svc.answer("/ticket", func(body map[string]any) (int, any) {
+	svc := wstest.NewService(t)
+	svc.On("/ticket", func(body map[string]any) (int, any) {
 		return http.StatusOK, map[string]any{"status": "ok", "user_id": body["ticket"]}
 	})
 	cfgA := apiConfig(t, rs.URL(), svc)
@@ -156,7 +157,7 @@ func TestAPIAcrossTwoNodes(t *testing.T) {
 	const name = "books.shelf"
 	a1, a2 := userClient(t, a, "u1", name), userClient(t, a, "u2", name)
 	b1, b2 := userClient(t, b, "u1", name), userClient(t, b, "u2", name)
-	all := []*wsClient{a1, a2, b1, b2}
+	all := []*wstest.Client{a1, a2, b1, b2}
 
 	// info on either node lists both.
 	waitNodes(t, cfgA, 2, 5*time.Second)
@@ -164,44 +165,44 @@ func TestAPIAcrossTwoNodes(t *testing.T) {
 
 	// A publish through A reaches the clients of both nodes.
 	ans := apiOK(t, cfgA, "POST", "/api/publish", map[string]any{"subscription": name, "data": "one"})
-	if !jsonEq(ans["offsets"], map[string]any{}) {
+	if !wstest.SameJSON(ans["offsets"], map[string]any{}) {
 		t.Errorf("offsets %v, want {}", ans["offsets"])
 	}
 	for _, c := range all {
-		c.expectMessage(name, "one")
+		c.ExpectMessage(name, "one")
 	}
 	apiOK(t, cfgB, "POST", "/api/publish_batch", map[string]any{"messages": []any{
 		map[string]any{"subscription": name, "data": "two"}, map[string]any{"subscription": name, "data": "three"},
 	}})
 	for _, c := range all {
-		c.expectMessage(name, "two")
-		c.expectMessage(name, "three")
+		c.ExpectMessage(name, "two")
+		c.ExpectMessage(name, "three")
 	}
 
 	// An unsubscribe sent to A ends u2's subscriptions on both nodes.
 	apiOK(t, cfgA, "POST", "/api/unsubscribe", map[string]any{"subscription": name, "match": map[string]any{"user_id": "u2"}})
-	for _, c := range []*wsClient{a2, b2} {
-		ev := c.recv(5 * time.Second)
+	for _, c := range []*wstest.Client{a2, b2} {
+		ev := c.ReadWithin(5 * time.Second)
 		want := map[string]any{"event": "unsubscribe", "subscription": name, "error": "Unsubscribed by the service."}
-		if !jsonEq(ev, want) {
+		if !wstest.SameJSON(ev, want) {
 			t.Fatalf("want %v, got %v", want, ev)
 		}
 	}
 	apiOK(t, cfgA, "POST", "/api/publish", map[string]any{"subscription": name, "data": "four"})
-	a1.expectMessage(name, "four")
-	b1.expectMessage(name, "four")
+	a1.ExpectMessage(name, "four")
+	b1.ExpectMessage(name, "four")
 	expectPong(t, a2, "after unsubscribe")
 	expectPong(t, b2, "after unsubscribe")
 
 	// A disconnect by user_id sent to B closes u1's sessions on A and B
 	// with 4000, and nobody else's.
 	apiOK(t, cfgB, "POST", "/api/disconnect", map[string]any{"match": map[string]any{"user_id": "u1"}})
-	for _, c := range []*wsClient{a1, b1} {
-		if code := c.waitClosed(5 * time.Second); code != 4000 {
+	for _, c := range []*wstest.Client{a1, b1} {
+		if code := c.ClosedWithin(5 * time.Second); code != 4000 {
 			t.Errorf("close code %d, want 4000", code)
 		}
-		if reason := closeReason(c.err); reason != "disconnected" {
-			t.Errorf("close reason %q, want disconnected", reason)
+		if _, err := c.Ended(); closeReason(err) != "disconnected" {
+			t.Errorf("close reason %q, want disconnected", closeReason(err))
 		}
 	}
 	expectPong(t, a2, "still here")
@@ -235,14 +236,14 @@ func closeReason(err error) string {
 func TestAPIOneNode(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := apiConfig(t, rs.URL(), svc)
 	p := startRouter(t, cfg)
 
-	c := dial(t, p.url())
-	c.subscribe("books.x", nil)
+	c := wstest.Dial(t, p.url())
+	c.Subscribe("books.x", nil)
 	apiOK(t, cfg, "POST", "/api/publish", map[string]any{"subscription": "books.x", "data": 1})
-	c.expectMessage("books.x", 1)
+	c.ExpectMessage("books.x", 1)
 
 	// Hostile input answers its status and leaves the router serving. As
 	// curl does for large bodies, requests wait for "100 Continue", so a
@@ -271,7 +272,7 @@ func TestAPIOneNode(t *testing.T) {
 		}
 	}
 	apiOK(t, cfg, "POST", "/api/publish", map[string]any{"subscription": "books.x", "data": 2})
-	c.expectMessage("books.x", 2)
+	c.ExpectMessage("books.x", 2)
 
 	// A reload replaces the keys at once.
 	const newKey = "e2e-new-key-8a1f2b3c"

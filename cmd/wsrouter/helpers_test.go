@@ -9,14 +9,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // callbacksAt returns a service section that needs no authentication and
 // whose named callbacks point at svc, each at "/NAME".
-func callbacksAt(svc *fakeService, names ...string) map[string]any {
+func callbacksAt(svc *wstest.Service, names ...string) map[string]any {
 	m := map[string]any{"require_authentication": false}
 	for _, n := range names {
-		m[n] = svc.url("/" + n)
+		m[n] = svc.URL("/" + n)
 	}
 	return m
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestKeepaliveDropsSilentClient: a client that stops answering pings is
@@ -17,18 +18,18 @@ import (
 func TestKeepaliveDropsSilentClient(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := baseConfig(t, rs.URL())
 	cfg["websocket"] = map[string]any{"ping_interval": "200ms", "ping_timeout": "1s"} // a busy CI machine must not miss a pong
 	cfg.services()["books"] = callbacksAt(svc, "on_unsubscribe")
 	p := startRouter(t, cfg)
 
-	live := dial(t, p.url())
-	live.subscribe("books.live", nil)
+	live := wstest.Dial(t, p.url())
+	live.Subscribe("books.live", nil)
 
 	// The silent client reads its subscribe reply, then never reads again:
 	// coder/websocket answers pings only inside Read.
-	silent, err := dialConn(p.url(), nil)
+	silent, err := wstest.DialConn(context.Background(), p.url(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +48,8 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 		t.Fatalf("subscribe reply %s", frame)
 	}
 
-	calls := svc.waitCalls("/on_unsubscribe", 1, 10*time.Second)
-	if sub := calls[0].body["subscription"]; sub != "books.idle" {
+	calls := svc.WaitCalls("/on_unsubscribe", 1, 10*time.Second)
+	if sub := calls[0].Body["subscription"]; sub != "books.idle" {
 		t.Fatalf("on_unsubscribe for %v, want books.idle", sub)
 	}
 	line := p.logs.wait(t, time.Second, "no pong", msgIs("no pong within ping_timeout; dropping connection"))
@@ -56,11 +57,11 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 		t.Errorf("keepalive log line has no session: %s", line.raw)
 	}
 	// The answering client was pinged all along and is still served.
-	if pong := live.request(map[string]any{"event": "ping", "data": "still here"}); pong["event"] != "pong" || pong["data"] != "still here" {
+	if pong := live.Request(map[string]any{"event": "ping", "data": "still here"}); pong["event"] != "pong" || pong["data"] != "still here" {
 		t.Fatalf("ping reply %v", pong)
 	}
-	for _, c := range svc.callsTo("/on_unsubscribe") {
-		if c.body["subscription"] == "books.live" {
+	for _, c := range svc.Calls("/on_unsubscribe") {
+		if c.Body["subscription"] == "books.live" {
 			t.Fatal("the client that answers pings was dropped too")
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestLogHygiene: session lines carry the session id, tickets never reach
@@ -14,14 +15,14 @@ import (
 func TestLogHygiene(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	const (
 		goodTicket   = "tkt-good-7f3a9c1e5b"
 		badTicket    = "tkt-bad-2d8e4a6c0f"
 		brokenTicket = "tkt-5xx-9b1d3f5a7c"
 		password     = "pw-s3cret-41c7"
 	)
-	svc.answer("/ticket", func(body map[string]any) (int, any) {
+	svc.On("/ticket", func(body map[string]any) (int, any) {
 		switch body["ticket"] {
 		case goodTicket:
 			return http.StatusOK, map[string]any{"status": "ok", "user_id": 7}
@@ -31,38 +32,38 @@ func TestLogHygiene(t *testing.T) {
 			return http.StatusOK, map[string]any{"status": "error", "error": "Bad ticket."}
 		}
 	})
-	svc.answer("/before_subscribe", func(map[string]any) (int, any) {
+	svc.On("/before_subscribe", func(map[string]any) (int, any) {
 		return http.StatusServiceUnavailable, nil
 	})
-	secretURL := strings.Replace(svc.url("/before_subscribe"), "http://", "http://hook:"+password+"@", 1)
+	secretURL := strings.Replace(svc.URL("/before_subscribe"), "http://", "http://hook:"+password+"@", 1)
 	cfg := baseConfig(t, rs.URL())
 	cfg["http"] = map[string]any{"timeout": "2s", "tries": 2, "wait": "10ms"}
 	cfg["authentication"] = map[string]any{"ticket": map[string]any{
-		"validation_url": svc.url("/ticket"), "auth_fields": []string{"user_id"},
+		"validation_url": svc.URL("/ticket"), "auth_fields": []string{"user_id"},
 	}}
 	cfg.services()["books"] = map[string]any{"before_subscribe": secretURL}
 	p := startRouter(t, cfg)
 
-	c := dial(t, p.url())
+	c := wstest.Dial(t, p.url())
 	for _, tc := range []struct {
 		ticket, status string
 	}{{badTicket, "error"}, {brokenTicket, "error"}, {goodTicket, "ok"}} {
-		r := c.request(map[string]any{"event": "auth", "method": "ticket", "ticket": tc.ticket})
+		r := c.Request(map[string]any{"event": "auth", "method": "ticket", "ticket": tc.ticket})
 		if r["status"] != tc.status {
 			t.Fatalf("auth with %s: %v, want status %s", tc.ticket, r, tc.status)
 		}
 	}
-	if r := c.request(map[string]any{"event": "subscribe", "subscription": "books.x"}); r["error"] != "Service unavailable." {
+	if r := c.Request(map[string]any{"event": "subscribe", "subscription": "books.x"}); r["error"] != "Service unavailable." {
 		t.Fatalf("subscribe reply %v, want Service unavailable.", r)
 	}
-	if got := len(svc.callsTo("/before_subscribe")); got != 2 {
+	if got := len(svc.Calls("/before_subscribe")); got != 2 {
 		t.Fatalf("before_subscribe tried %d times, want 2", got)
 	}
-	redacted := svc.url("/before_subscribe")
+	redacted := svc.URL("/before_subscribe")
 	p.logs.wait(t, 5*time.Second, "unavailable callback", func(l logLine) bool {
 		return l.msg() == "callback service unavailable" && l.str("callback") == "before_subscribe"
 	})
-	c.conn.CloseNow()
+	c.CloseNow()
 	p.logs.wait(t, 5*time.Second, "client closed", func(l logLine) bool {
 		return l.msg() == "connection ended" || l.msg() == "client closed"
 	})

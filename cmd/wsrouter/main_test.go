@@ -36,9 +36,10 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	// The goroutines the tests start: WebSocket clients, HTTP servers and
-	// connections, proxies.
+	// connections, proxies, the test kit's clients and fake services.
 	return leakcheck.Check(m.Run(),
 		"github.com/wsrouter/wsrouter/cmd/wsrouter.",
+		"github.com/wsrouter/wsrouter/internal/wstest.",
 		"github.com/coder/websocket.",
 		"net/http.(*persistConn)",
 		"net/http.(*conn).serve",

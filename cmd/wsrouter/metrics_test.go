@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestMetricsEndpoints: /healthz answers 200 and /metrics carries every
@@ -15,7 +16,7 @@ import (
 func TestMetricsEndpoints(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := baseConfig(t, rs.URL())
 	cfg.services()["books"] = callbacksAt(svc, "before_subscribe")
 	p := startRouter(t, cfg)
@@ -23,18 +24,18 @@ func TestMetricsEndpoints(t *testing.T) {
 	if code, body, err := p.get("/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz: %d %q %v", code, body, err)
 	}
-	c := dial(t, p.url())
-	c.subscribe("books.m", nil)
-	if r := c.request(map[string]any{"event": "ping"}); r["event"] != "pong" {
+	c := wstest.Dial(t, p.url())
+	c.Subscribe("books.m", nil)
+	if r := c.Request(map[string]any{"event": "ping"}); r["event"] != "pong" {
 		t.Fatalf("ping reply %v", r)
 	}
-	if r := c.request(map[string]any{"event": "nope"}); r["error"] != "Event not found." {
+	if r := c.Request(map[string]any{"event": "nope"}); r["error"] != "Event not found." {
 		t.Fatalf("unknown event reply %v", r)
 	}
 	pub := newPublisher(t, rs)
 	pub.raw("books.m", `{"subscription":"books.other","data":1}`) // malformed: wrong subscription
 	pub.publish("books.m", "hello")
-	c.expectMessage("books.m", "hello")
+	c.ExpectMessage("books.m", "hello")
 	p.signal(syscall.SIGHUP)
 	p.waitReloads(1, "SIGHUP")
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestAllowedOrigins checks the upgrade's Origin against allowed_origins:
@@ -61,7 +62,7 @@ func TestAllowedOrigins(t *testing.T) {
 				if origin != "" {
 					header.Set("Origin", origin)
 				}
-				if got := dialStatus(t, p.url(), header); got != want {
+				if got := wstest.DialStatus(p.url(), header); got != want {
 					t.Errorf("Origin %q: HTTP %d, want %d", origin, got, want)
 				}
 			}

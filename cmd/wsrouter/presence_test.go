@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // presenceConfig is a configuration with a presence service "chat" whose
@@ -41,29 +42,26 @@ func twoNodes(t *testing.T, rs *testredis.Server) (a, b *routerProc) {
 }
 
 // member subscribes a new client of p to chat.room as user.
-func member(t *testing.T, p *routerProc, user string) *wsClient {
+func member(t *testing.T, p *routerProc, user string) *wstest.Client {
 	t.Helper()
-	c := dial(t, p.url())
-	c.subscribe("chat.room", map[string]any{"user": user})
+	c := wstest.Dial(t, p.url())
+	c.Subscribe("chat.room", map[string]any{"user": user})
 	return c
 }
 
-// expectPresence requires the next frame to be a join or leave of user.
-func (c *wsClient) expectPresence(kind, user string) {
-	c.t.Helper()
-	m := c.recv(10 * time.Second)
-	want := map[string]any{"user": user}
-	if m["event"] != kind || m["subscription"] != "chat.room" || !jsonEq(m["member"], want) {
-		c.t.Fatalf("want %s of %s, got %v", kind, user, m)
-	}
+// expectPresence requires the next frame of c to be a join or leave of
+// user on chat.room.
+func expectPresence(t *testing.T, c *wstest.Client, kind, user string) {
+	t.Helper()
+	c.ExpectFields(map[string]any{"event": kind, "subscription": "chat.room", "member": map[string]any{"user": user}})
 }
 
-// members asks for chat.room's members and returns their users in order.
-func (c *wsClient) members() []string {
-	c.t.Helper()
-	m := c.request(map[string]any{"event": "presence", "subscription": "chat.room"})
+// members asks c for chat.room's members and returns their users in order.
+func members(t *testing.T, c *wstest.Client) []string {
+	t.Helper()
+	m := c.Request(map[string]any{"event": "presence", "subscription": "chat.room"})
 	if m["event"] != "presence" || m["status"] != "ok" {
-		c.t.Fatalf("presence: %v", m)
+		t.Fatalf("presence: %v", m)
 	}
 	list, _ := m["members"].([]any)
 	users := []string{}
@@ -74,12 +72,6 @@ func (c *wsClient) members() []string {
 	return users
 }
 
-// close ends the client's connection.
-func (c *wsClient) close() {
-	c.conn.CloseNow()
-	<-c.done
-}
-
 func TestPresenceAcrossNodes(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
@@ -87,44 +79,44 @@ func TestPresenceAcrossNodes(t *testing.T) {
 
 	alice := member(t, a, "alice")
 	bob := member(t, b, "bob")
-	alice.expectPresence("join", "bob")
+	expectPresence(t, alice, "join", "bob")
 
 	// One user with three tabs on two nodes is one member: one join.
-	carol := []*wsClient{member(t, a, "carol"), member(t, b, "carol"), member(t, a, "carol")}
-	alice.expectPresence("join", "carol")
-	bob.expectPresence("join", "carol")
+	carol := []*wstest.Client{member(t, a, "carol"), member(t, b, "carol"), member(t, a, "carol")}
+	expectPresence(t, alice, "join", "carol")
+	expectPresence(t, bob, "join", "carol")
 	dave := member(t, b, "dave") // nothing about carol comes before dave's join
-	alice.expectPresence("join", "dave")
-	bob.expectPresence("join", "dave")
+	expectPresence(t, alice, "join", "dave")
+	expectPresence(t, bob, "join", "dave")
 	for _, c := range carol {
-		c.expectPresence("join", "dave") // the others' joins, never its own
+		expectPresence(t, c, "join", "dave") // the others' joins, never its own
 	}
 
-	if got, want := bob.members(), []string{"alice", "bob", "carol", "dave"}; strings.Join(got, ",") != strings.Join(want, ",") {
+	if got, want := members(t, bob), []string{"alice", "bob", "carol", "dave"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("members from node b = %q, want %q", got, want)
 	}
-	if got := alice.members(); strings.Join(got, ",") != "alice,bob,carol,dave" {
+	if got := members(t, alice); strings.Join(got, ",") != "alice,bob,carol,dave" {
 		t.Fatalf("members from node a = %q", got)
 	}
 
 	// carol leaves only when her last tab closes.
-	carol[0].close()
-	carol[1].close()
-	dave.close()
-	alice.expectPresence("leave", "dave")
-	carol[2].expectPresence("leave", "dave")
-	carol[2].close()
-	alice.expectPresence("leave", "carol")
-	bob.expectPresence("leave", "dave")
-	bob.expectPresence("leave", "carol")
+	carol[0].CloseNow()
+	carol[1].CloseNow()
+	dave.CloseNow()
+	expectPresence(t, alice, "leave", "dave")
+	expectPresence(t, carol[2], "leave", "dave")
+	carol[2].CloseNow()
+	expectPresence(t, alice, "leave", "carol")
+	expectPresence(t, bob, "leave", "dave")
+	expectPresence(t, bob, "leave", "carol")
 
 	// An unsubscribe is a leave too; the member itself is told nothing.
-	r := bob.request(map[string]any{"event": "unsubscribe", "subscription": "chat.room"})
+	r := bob.Request(map[string]any{"event": "unsubscribe", "subscription": "chat.room"})
 	if r["status"] != "ok" {
 		t.Fatalf("unsubscribe: %v", r)
 	}
-	alice.expectPresence("leave", "bob")
-	if got := alice.members(); strings.Join(got, ",") != "alice" {
+	expectPresence(t, alice, "leave", "bob")
+	if got := members(t, alice); strings.Join(got, ",") != "alice" {
 		t.Fatalf("members after the others left = %q, want alice", got)
 	}
 }
@@ -133,8 +125,8 @@ func TestPresenceErrors(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
 	p := startRouter(t, presenceConfig(t, rs))
-	c := dial(t, p.url())
-	c.subscribe("plain.x", nil)
+	c := wstest.Dial(t, p.url())
+	c.Subscribe("plain.x", nil)
 	tests := []struct {
 		name string
 		sub  any
@@ -147,22 +139,22 @@ func TestPresenceErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := c.request(map[string]any{"event": "presence", "subscription": tt.sub, "user": "x"})
+			m := c.Request(map[string]any{"event": "presence", "subscription": tt.sub, "user": "x"})
 			want := map[string]any{"event": "presence", "subscription": tt.sub, "status": "error", "error": tt.want}
 			if tt.sub == "chat.room" {
 				want["user"] = "x" // the request's extra fields are echoed
 			}
-			if !jsonEq(m, want) {
+			if !wstest.SameJSON(m, want) {
 				t.Fatalf("reply %v, want %v", m, want)
 			}
 		})
 	}
 	// The reply carries the subscription's extra fields.
 	c2 := member(t, p, "erin")
-	m := c2.request(map[string]any{"event": "presence", "subscription": "chat.room"})
+	m := c2.Request(map[string]any{"event": "presence", "subscription": "chat.room"})
 	want := map[string]any{"event": "presence", "subscription": "chat.room", "status": "ok",
 		"members": []any{map[string]any{"user": "erin"}}, "user": "erin"}
-	if !jsonEq(m, want) {
+	if !wstest.SameJSON(m, want) {
 		t.Fatalf("reply %v, want %v", m, want)
 	}
 }
@@ -173,13 +165,13 @@ func TestPresenceNodeKilled(t *testing.T) {
 	a, b := twoNodes(t, rs)
 	alice := member(t, a, "alice")
 	member(t, b, "bob")
-	alice.expectPresence("join", "bob")
+	expectPresence(t, alice, "join", "bob")
 	before := a.metric("wsrouter_presence_events_total", "event=leave")
 
 	b.signal(syscall.SIGKILL)
 	b.waitExit(10 * time.Second)
-	alice.expectPresence("leave", "bob") // within presence_ttl and one refresh of node a
-	if got := alice.members(); strings.Join(got, ",") != "alice" {
+	expectPresence(t, alice, "leave", "bob") // within presence_ttl and one refresh of node a
+	if got := members(t, alice); strings.Join(got, ",") != "alice" {
 		t.Fatalf("members after node b died = %q, want alice", got)
 	}
 	if got := a.metric("wsrouter_presence_events_total", "event=leave"); got != before+1 {
@@ -201,11 +193,11 @@ func TestPresenceChurnLeavesNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := dial(t, p.url())
-			defer c.close()
+			c := wstest.Dial(t, p.url())
+			defer c.CloseNow()
 			await := func(event string) bool {
 				for {
-					m := c.recv(30 * time.Second)
+					m := c.ReadWithin(30 * time.Second)
 					if m["event"] == "join" || m["event"] == "leave" {
 						continue
 					}
@@ -218,11 +210,11 @@ func TestPresenceChurnLeavesNothing(t *testing.T) {
 			}
 			for j := range cycles / 4 {
 				user := fmt.Sprintf("u%d", (i+j)%3)
-				c.send(map[string]any{"event": "subscribe", "subscription": "chat.room", "user": user})
+				c.Send(map[string]any{"event": "subscribe", "subscription": "chat.room", "user": user})
 				if !await("subscribe") {
 					return
 				}
-				c.send(map[string]any{"event": "unsubscribe", "subscription": "chat.room"})
+				c.Send(map[string]any{"event": "unsubscribe", "subscription": "chat.room"})
 				if !await("unsubscribe") {
 					return
 				}
@@ -281,7 +273,7 @@ func TestPresenceReload(t *testing.T) {
 	p.writeConfig(off)
 	p.signal(syscall.SIGHUP) // a SIGHUP reload reads the file as written
 	p.waitReloads(1, "SIGHUP")
-	m := alice.request(map[string]any{"event": "presence", "subscription": "chat.room"})
+	m := alice.Request(map[string]any{"event": "presence", "subscription": "chat.room"})
 	if m["error"] != "Presence is not enabled." {
 		t.Fatalf("presence after turning it off: %v", m)
 	}
@@ -290,14 +282,14 @@ func TestPresenceReload(t *testing.T) {
 	p.writeConfig(cfg)
 	p.signal(syscall.SIGHUP)
 	p.waitReloads(2, "SIGHUP")
-	if got := bob.members(); strings.Join(got, ",") != "alice" {
+	if got := members(t, bob); strings.Join(got, ",") != "alice" {
 		t.Fatalf("members after turning presence on again = %q, want alice only", got)
 	}
 	carol := member(t, p, "carol")
-	alice.expectPresence("join", "carol")
-	bob.expectPresence("join", "carol")
-	carol.close()
-	bob.expectPresence("leave", "carol")
-	alice.close()
-	bob.expectPresence("leave", "alice")
+	expectPresence(t, alice, "join", "carol")
+	expectPresence(t, bob, "join", "carol")
+	carol.CloseNow()
+	expectPresence(t, bob, "leave", "carol")
+	alice.CloseNow()
+	expectPresence(t, bob, "leave", "alice")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestDeliveryProbe: when Redis stops sending to the router while every
@@ -23,20 +24,20 @@ func TestDeliveryProbe(t *testing.T) {
 	cfg["redis"] = map[string]any{"url": "redis://" + proxy.addr() + "/0", "ping_interval": "200ms", "ping_timeout": "1s"}
 	cfg.services()["books"] = map[string]any{"require_authentication": false}
 	p := startRouter(t, cfg)
-	c := dial(t, p.url())
-	c.subscribe("books.p", nil)
+	c := wstest.Dial(t, p.url())
+	c.Subscribe("books.p", nil)
 	newPublisher(t, rs).publish("books.p", "before")
-	c.expectMessage("books.p", "before")
+	c.ExpectMessage("books.p", "before")
 
 	proxy.setStalled(true)
 	stalled := time.Now()
 	// 200ms + 500ms in the router; the bound leaves room for a busy machine.
 	p.waitReadyz(http.StatusServiceUnavailable, 3*time.Second)
 	t.Logf("/readyz turned 503 %s after the stall", time.Since(stalled).Round(time.Millisecond))
-	if code := c.waitClosed(5 * time.Second); code != websocket.StatusInternalError {
+	if code := c.ClosedWithin(5 * time.Second); code != websocket.StatusInternalError {
 		t.Errorf("client closed with %v, want 1011", code)
 	}
-	if code := dialStatus(t, p.url(), nil); code != http.StatusServiceUnavailable {
+	if code := wstest.DialStatus(p.url(), nil); code != http.StatusServiceUnavailable {
 		t.Errorf("upgrade while the probe fails: HTTP %d, want 503", code)
 	}
 	p.waitRedisUp(0, 5*time.Second)

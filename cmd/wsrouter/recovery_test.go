@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestRecoveryAcrossARestart is the whole path end to end: messages
@@ -29,11 +30,11 @@ func TestRecoveryAcrossARestart(t *testing.T) {
 			}
 		}
 	}
-	receive := func(c *wsClient, from, to int) string {
+	receive := func(c *wstest.Client, from, to int) string {
 		t.Helper()
 		var last string
 		for i := from; i <= to; i++ {
-			m := c.expectMessage("books.b1", map[string]any{"n": float64(i)})
+			m := c.ExpectMessage("books.b1", map[string]any{"n": float64(i)})
 			off, ok := m["offset"].(string)
 			if !ok || off == last {
 				t.Fatalf("delivery %d: offset %v after %q", i, m["offset"], last)
@@ -43,11 +44,11 @@ func TestRecoveryAcrossARestart(t *testing.T) {
 		return last
 	}
 
-	c := dial(t, p.url())
-	c.subscribe("books.b1", nil)
+	c := wstest.Dial(t, p.url())
+	c.Subscribe("books.b1", nil)
 	publishN(1, 3)
 	last := receive(c, 1, 3)
-	c.conn.CloseNow()
+	c.CloseNow()
 
 	publishN(4, 5) // while the client is away
 	p.signal(syscall.SIGTERM)
@@ -57,8 +58,8 @@ func TestRecoveryAcrossARestart(t *testing.T) {
 	publishN(6, 7) // while no router runs at all
 	p = startRouter(t, cfg)
 
-	c = dial(t, p.url())
-	reply := c.subscribe("books.b1", map[string]any{"since": last})
+	c = wstest.Dial(t, p.url())
+	reply := c.Subscribe("books.b1", map[string]any{"since": last})
 	if reply["recovered"] != true {
 		t.Fatalf("reply %v, want recovered:true", reply)
 	}
@@ -68,11 +69,7 @@ func TestRecoveryAcrossARestart(t *testing.T) {
 	}
 	publishN(8, 8)
 	receive(c, 8, 8)
-	select {
-	case f := <-c.frames:
-		t.Fatalf("unexpected frame %s", f)
-	case <-time.After(200 * time.Millisecond):
-	}
+	c.Quiet(200 * time.Millisecond)
 	if _, body, err := p.get("/metrics"); err != nil || !strings.Contains(body, `wsrouter_history_recoveries_total{result="recovered"} 1`) {
 		t.Fatalf("metrics (%v) lack one recovery:\n%s", err, body)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // needRealRedis skips tests that kill and restart Redis when the embedded
@@ -44,7 +45,7 @@ func checkNotReady(t *testing.T, p *routerProc) {
 	if code, _, err := p.get("/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz: %d %v, want 200", code, err)
 	}
-	if code := dialStatus(t, p.url(), nil); code != http.StatusServiceUnavailable {
+	if code := wstest.DialStatus(p.url(), nil); code != http.StatusServiceUnavailable {
 		t.Errorf("upgrade without Redis: HTTP %d, want 503", code)
 	}
 	p.waitRedisUp(0, 5*time.Second)
@@ -53,10 +54,10 @@ func checkNotReady(t *testing.T, p *routerProc) {
 // checkServes asserts that a new client subscribes and receives.
 func checkServes(t *testing.T, p *routerProc, rs *testredis.Server, topic string) {
 	t.Helper()
-	c := dial(t, p.url())
-	c.subscribe(topic, nil)
+	c := wstest.Dial(t, p.url())
+	c.Subscribe(topic, nil)
 	newPublisher(t, rs).publish(topic, "after")
-	c.expectMessage(topic, "after")
+	c.ExpectMessage(topic, "after")
 }
 
 // TestRedisLost: killing redis-server closes subscribed clients with 1011,
@@ -68,18 +69,18 @@ func TestRedisLost(t *testing.T) {
 	cfg := baseConfig(t, rs.URL())
 	cfg.services()["books"] = map[string]any{"require_authentication": false}
 	p := startRouter(t, cfg)
-	var clients []*wsClient
+	var clients []*wstest.Client
 	for _, topic := range []string{"books.a", "books.b"} {
-		c := dial(t, p.url())
-		c.subscribe(topic, nil)
+		c := wstest.Dial(t, p.url())
+		c.Subscribe(topic, nil)
 		clients = append(clients, c)
 	}
-	idle := dial(t, p.url()) // connected, no subscription
+	idle := wstest.Dial(t, p.url()) // connected, no subscription
 	p.waitRedisUp(1, 5*time.Second)
 
 	rs.Stop()
 	for i, c := range append(clients, idle) {
-		if code := c.waitClosed(10 * time.Second); code != websocket.StatusInternalError {
+		if code := c.ClosedWithin(10 * time.Second); code != websocket.StatusInternalError {
 			t.Errorf("client %d closed with %v, want 1011", i, code)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // kubeletVolume lays out a directory as the kubelet does for a ConfigMap
@@ -57,12 +58,12 @@ func TestReloadConfigMapUpdate(t *testing.T) {
 	vol.write("wsrouter.yaml", marshal(t, cfg))
 	p := launchPath(t, filepath.Join(vol.dir, "wsrouter.yaml"), cfg)
 	p.waitReady(15 * time.Second)
-	c := dial(t, p.url())
+	c := wstest.Dial(t, p.url())
 	requireError(t, c, subscribeEvent("news.x"), "Invalid service.")
 
 	next := cfg.clone()
 	next.services()["news"] = map[string]any{"require_authentication": false}
 	vol.write("wsrouter.yaml", marshal(t, next))
 	p.waitReloads(1, "file changed")
-	c.subscribe("news.x", nil)
+	c.Subscribe("news.x", nil)
 }

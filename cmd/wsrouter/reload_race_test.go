@@ -17,9 +17,9 @@ func TestReloadRemovesServiceDuringSubscribe(t *testing.T) {
 	f.p.writeConfig(withNews)
 	f.p.waitReloads(1, "")
 
-	release := f.svc.block("/before_subscribe")
-	f.client.send(subscribeEvent("news.race"))
-	f.svc.waitCalls("/before_subscribe", 1, 5*time.Second) // the subscribe is in step 3
+	release := f.svc.Block("/before_subscribe")
+	f.client.Send(subscribeEvent("news.race"))
+	f.svc.WaitCalls("/before_subscribe", 1, 5*time.Second) // the subscribe is in step 3
 
 	f.p.writeConfig(f.cfg) // news removed
 	f.p.signal(syscall.SIGHUP)
@@ -28,19 +28,19 @@ func TestReloadRemovesServiceDuringSubscribe(t *testing.T) {
 
 	// Whatever the client is told, the router must not stay subscribed to
 	// the removed service's channel.
-	first := f.client.recv(5 * time.Second)
+	first := f.client.ReadWithin(5 * time.Second)
 	deadline := time.Now().Add(3 * time.Second)
 	for f.pub.publish("news.race", "ghost") != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("subscribe answered %v, and 3s after the reload that removed news the router "+
 				"is still subscribed to news.race in Redis (the client receives its messages: %v)",
-				first, f.client.recv(time.Second))
+				first, f.client.ReadWithin(time.Second))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	if first["status"] == "ok" {
 		for {
-			m := f.client.recv(5 * time.Second)
+			m := f.client.ReadWithin(5 * time.Second)
 			if m["event"] == "unsubscribe" {
 				if m["error"] != "Service removed." {
 					t.Errorf("forced unsubscribe %v", m)

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestReloadAppliesSettings: allowed_origins and log.level apply at once;
@@ -13,7 +15,7 @@ func TestReloadAppliesSettings(t *testing.T) {
 	t.Parallel()
 	f := newReloadFixture(t, nil)
 	origin := http.Header{"Origin": {"https://app.example.com"}}
-	if code := dialStatus(t, f.p.url(), origin); code != http.StatusForbidden {
+	if code := wstest.DialStatus(f.p.url(), origin); code != http.StatusForbidden {
 		t.Fatalf("before the reload: HTTP %d for a foreign origin, want 403", code)
 	}
 
@@ -24,20 +26,20 @@ func TestReloadAppliesSettings(t *testing.T) {
 	f.p.writeConfig(next)
 	f.p.waitReloads(1, "file changed")
 
-	if code := dialStatus(t, f.p.url(), origin); code != http.StatusSwitchingProtocols {
+	if code := wstest.DialStatus(f.p.url(), origin); code != http.StatusSwitchingProtocols {
 		t.Errorf("after the reload: HTTP %d for an allowed origin, want 101", code)
 	}
-	fresh := dial(t, f.p.url())
-	fresh.subscribe("books.one", nil)
+	fresh := wstest.Dial(t, f.p.url())
+	fresh.Subscribe("books.one", nil)
 	requireError(t, fresh, subscribeEvent("books.two"), "Too many subscriptions.")
 	// The old connection keeps the limit it was opened with.
-	f.client.subscribe("books.one", nil)
-	f.client.subscribe("books.two", nil)
+	f.client.Subscribe("books.one", nil)
+	f.client.Subscribe("books.two", nil)
 
 	f.p.writeConfig(f.cfg) // back to debug
 	f.p.waitReloads(2, "file changed")
-	c := dial(t, f.p.url())
-	c.request(map[string]any{"event": "ping"})
+	c := wstest.Dial(t, f.p.url())
+	c.Request(map[string]any{"event": "ping"})
 	// The SIGHUP reload is logged after every line above, stderr being one
 	// ordered stream: once it is in, they all are.
 	f.p.signal(syscall.SIGHUP)
@@ -54,13 +56,13 @@ func TestReloadAppliesSettings(t *testing.T) {
 func TestReloadShutdownTimeout(t *testing.T) {
 	t.Parallel()
 	f := newReloadFixture(t, nil)
-	f.svc.hang("/before_unsubscribe")
+	f.svc.Hang("/before_unsubscribe")
 	next := f.cfg.clone()
 	next["shutdown_timeout"] = "1s"
 	next.services()["books"] = callbacksAt(f.svc, "before_unsubscribe")
 	f.p.writeConfig(next)
 	f.p.waitReloads(1, "")
-	f.client.subscribe("books.hang", nil)
+	f.client.Subscribe("books.hang", nil)
 
 	start := time.Now()
 	f.p.signal(syscall.SIGTERM)
@@ -93,16 +95,16 @@ func TestReloadKeepsCallbackConnectionsBounded(t *testing.T) {
 		f.p.signal(syscall.SIGHUP)
 		f.p.waitReloads(i+1, "SIGHUP")
 		name := "books.r" + string(rune('a'+i))
-		f.client.subscribe(name, nil) // one callback with the client of this reload
-		f.client.request(map[string]any{"event": "unsubscribe", "subscription": name})
+		f.client.Subscribe(name, nil) // one callback with the client of this reload
+		f.client.Request(map[string]any{"event": "unsubscribe", "subscription": name})
 	}
-	f.svc.waitCalls("/before_subscribe", reloads, 5*time.Second)
+	f.svc.WaitCalls("/before_subscribe", reloads, 5*time.Second)
 	deadline := time.Now().Add(3 * time.Second)
-	for f.svc.open.Load() > 2 {
+	for f.svc.OpenConns() > 2 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d connections from the router to the callback service stay open after %d reloads "+
 				"(one callback after each); connections of replaced callback clients are not closed",
-				f.svc.open.Load(), reloads)
+				f.svc.OpenConns(), reloads)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}

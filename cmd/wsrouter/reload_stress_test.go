@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestReloadStress: 100 reloads, alternately adding and removing an
@@ -32,23 +33,18 @@ func TestReloadStress(t *testing.T) {
 	cfgB.services()["other"] = map[string]any{"require_authentication": false, "extra_fields": []string{"x"}}
 	p := startRouter(t, cfgA)
 
-	subs := make([]*wsClient, clients)
+	subs := make([]*wstest.Client, clients)
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for i := range subs {
-		conn, err := dialConn(p.url(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.CloseNow() })
-		subs[i] = newWSClient(t, conn, 1<<14)
+		subs[i] = wstest.DialWith(t, p.url(), wstest.Options{Queue: 1 << 14})
 	}
 	for _, c := range subs {
 		wg.Add(1)
 		go func() { // subscribe on all at once; t.Fatal is not for goroutines
 			defer wg.Done()
 			b, _ := json.Marshal(map[string]any{"event": "subscribe", "subscription": topic})
-			if err := writeText(c, b); err != nil {
+			if err := c.WriteText(b); err != nil {
 				errs <- err
 			}
 		}()
@@ -59,7 +55,7 @@ func TestReloadStress(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, c := range subs {
-		if r := c.recv(10 * time.Second); r["status"] != "ok" {
+		if r := c.ReadWithin(10 * time.Second); r["status"] != "ok" {
 			t.Fatalf("client %d: subscribe reply %v", i, r)
 		}
 	}
@@ -114,7 +110,7 @@ func TestReloadStress(t *testing.T) {
 
 	for i, c := range subs {
 		for want := 1; want <= total; want++ {
-			m := c.recv(10 * time.Second)
+			m := c.ReadWithin(10 * time.Second)
 			got, ok := seqOf(m)
 			if !ok || m["event"] != "message" || m["subscription"] != topic {
 				t.Fatalf("client %d: unexpected frame %v", i, m)
@@ -128,7 +124,7 @@ func TestReloadStress(t *testing.T) {
 	marker := total + 1
 	pub.publish(topic, numbered(marker))
 	for i, c := range subs {
-		if got, _ := seqOf(c.recv(10 * time.Second)); got != marker {
+		if got, _ := seqOf(c.ReadWithin(10 * time.Second)); got != marker {
 			t.Fatalf("client %d: got %d after the stream, want the marker %d", i, got, marker)
 		}
 	}

@@ -1,29 +1,31 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // reloadFixture is a running router with a books service whose callbacks
 // point at svc, and a client subscribed to books.keep.
 type reloadFixture struct {
 	rs     *testredis.Server
-	svc    *fakeService
+	svc    *wstest.Service
 	cfg    config
 	p      *routerProc
 	pub    *publisher
-	client *wsClient
+	client *wstest.Client
 	seq    int
 }
 
 func newReloadFixture(t *testing.T, books map[string]any) *reloadFixture {
 	t.Helper()
-	f := &reloadFixture{rs: testredis.Start(t), svc: newService(t)}
+	f := &reloadFixture{rs: testredis.Start(t), svc: wstest.NewService(t)}
 	f.cfg = baseConfig(t, f.rs.URL())
 	if books == nil {
 		books = map[string]any{"require_authentication": false}
@@ -31,8 +33,8 @@ func newReloadFixture(t *testing.T, books map[string]any) *reloadFixture {
 	f.cfg.services()["books"] = books
 	f.p = startRouter(t, f.cfg)
 	f.pub = newPublisher(t, f.rs)
-	f.client = dial(t, f.p.url())
-	f.client.subscribe("books.keep", nil)
+	f.client = wstest.Dial(t, f.p.url())
+	f.client.Subscribe("books.keep", nil)
 	f.checkKeepReceiving()
 	return f
 }
@@ -42,13 +44,13 @@ func newReloadFixture(t *testing.T, books map[string]any) *reloadFixture {
 func (f *reloadFixture) checkKeepReceiving() {
 	f.seq++
 	f.pub.publish("books.keep", numbered(f.seq))
-	f.client.expectMessage("books.keep", numbered(f.seq))
+	f.client.ExpectMessage("books.keep", numbered(f.seq))
 }
 
 // requireError sends ev and requires an error reply with text want.
-func requireError(t *testing.T, c *wsClient, ev map[string]any, want string) {
+func requireError(t *testing.T, c *wstest.Client, ev map[string]any, want string) {
 	t.Helper()
-	if r := c.request(ev); r["status"] != "error" || r["error"] != want {
+	if r := c.Request(ev); r["status"] != "error" || r["error"] != want {
 		t.Fatalf("%v: reply %v, want error %q", ev, r, want)
 	}
 }
@@ -74,9 +76,9 @@ func TestReloadAddService(t *testing.T) {
 	}
 
 	f.checkKeepReceiving()
-	f.client.subscribe("news.x", nil)
+	f.client.Subscribe("news.x", nil)
 	f.pub.publish("news.x", "fresh")
-	f.client.expectMessage("news.x", "fresh")
+	f.client.ExpectMessage("news.x", "fresh")
 	f.checkKeepReceiving()
 }
 
@@ -84,33 +86,33 @@ func TestReloadAddService(t *testing.T) {
 // for new and existing subscriptions.
 func TestReloadCallbackURL(t *testing.T) {
 	t.Parallel()
-	svcB := newService(t)
+	svcB := wstest.NewService(t)
 	f := newReloadFixture(t, nil)
 	books := callbacksAt(f.svc, "before_subscribe", "before_unsubscribe")
 	f.cfg.services()["books"] = books
 	f.p.writeConfig(f.cfg)
 	f.p.waitReloads(1, "")
-	f.client.subscribe("books.one", nil)
-	f.svc.waitCalls("/before_subscribe", 1, 5*time.Second)
+	f.client.Subscribe("books.one", nil)
+	f.svc.WaitCalls("/before_subscribe", 1, 5*time.Second)
 
 	next := f.cfg.clone()
 	next.services()["books"] = callbacksAt(svcB, "before_subscribe", "before_unsubscribe")
 	f.p.writeConfig(next)
 	f.p.waitReloads(2, "")
 
-	f.client.subscribe("books.two", nil)
-	svcB.waitCalls("/before_subscribe", 1, 5*time.Second)
-	if r := f.client.request(map[string]any{"event": "unsubscribe", "subscription": "books.one"}); r["status"] != "ok" {
+	f.client.Subscribe("books.two", nil)
+	svcB.WaitCalls("/before_subscribe", 1, 5*time.Second)
+	if r := f.client.Request(map[string]any{"event": "unsubscribe", "subscription": "books.one"}); r["status"] != "ok" {
 		t.Fatalf("unsubscribe reply %v", r)
 	}
-	calls := svcB.waitCalls("/before_unsubscribe", 1, 5*time.Second)
-	if calls[0].body["subscription"] != "books.one" {
-		t.Errorf("before_unsubscribe body %v", calls[0].body)
+	calls := svcB.WaitCalls("/before_unsubscribe", 1, 5*time.Second)
+	if calls[0].Body["subscription"] != "books.one" {
+		t.Errorf("before_unsubscribe body %v", calls[0].Body)
 	}
-	if n := len(f.svc.callsTo("/before_subscribe")); n != 1 {
+	if n := len(f.svc.Calls("/before_subscribe")); n != 1 {
 		t.Errorf("old before_subscribe URL called %d times, want 1 (before the reload)", n)
 	}
-	if n := len(f.svc.callsTo("/before_unsubscribe")); n != 0 {
+	if n := len(f.svc.Calls("/before_unsubscribe")); n != 0 {
 		t.Errorf("old before_unsubscribe URL called %d times after the reload", n)
 	}
 	f.checkKeepReceiving()
@@ -127,19 +129,19 @@ func TestReloadRemoveService(t *testing.T) {
 	withNews.services()["news"] = news
 	f.p.writeConfig(withNews)
 	f.p.waitReloads(1, "")
-	f.client.subscribe("news.n", map[string]any{"org": 7, "ignored": true})
+	f.client.Subscribe("news.n", map[string]any{"org": 7, "ignored": true})
 
 	f.p.writeConfig(f.cfg) // news removed
 	f.p.waitReloads(2, "")
-	got := f.client.recv(5 * time.Second)
+	got := f.client.ReadWithin(5 * time.Second)
 	want := map[string]any{"event": "unsubscribe", "subscription": "news.n", "error": "Service removed.", "org": 7}
-	if !jsonEq(got, want) {
+	if !wstest.SameJSON(got, want) {
 		t.Fatalf("client got %v, want %v", got, want)
 	}
 	for _, path := range []string{"/before_unsubscribe", "/on_unsubscribe"} {
-		calls := f.svc.waitCalls(path, 1, 5*time.Second)
-		if !jsonEq(calls[0].body, map[string]any{"subscription": "news.n", "org": 7}) {
-			t.Errorf("%s body %v", path, calls[0].body)
+		calls := f.svc.WaitCalls(path, 1, 5*time.Second)
+		if !wstest.SameJSON(calls[0].Body, map[string]any{"subscription": "news.n", "org": 7}) {
+			t.Errorf("%s body %v", path, calls[0].Body)
 		}
 	}
 	line := f.p.logs.waitN(t, time.Second, 2, "reloaded", msgIs("config reloaded"))
@@ -157,13 +159,13 @@ func TestReloadInvalid(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		break_  func(services map[string]any, svc *fakeService)
+		break_  func(services map[string]any, svc *wstest.Service)
 		keyPath string
 	}{
-		{name: "unknown key", keyPath: "services.news.authoriser", break_: func(s map[string]any, svc *fakeService) {
-			s["news"].(map[string]any)["authoriser"] = svc.url("/authorizer")
+		{name: "unknown key", keyPath: "services.news.authoriser", break_: func(s map[string]any, svc *wstest.Service) {
+			s["news"].(map[string]any)["authoriser"] = svc.URL("/authorizer")
 		}},
-		{name: "bad URL", keyPath: "services.books.before_subscribe", break_: func(s map[string]any, svc *fakeService) {
+		{name: "bad URL", keyPath: "services.books.before_subscribe", break_: func(s map[string]any, svc *wstest.Service) {
 			s["books"].(map[string]any)["before_subscribe"] = "not-a-url"
 		}},
 	}
@@ -190,8 +192,8 @@ func TestReloadInvalid(t *testing.T) {
 
 			// Everything runs as before: the old callbacks, no news service.
 			requireError(t, f.client, subscribeEvent("news.x"), "Invalid service.")
-			f.client.subscribe("books.after", nil)
-			f.svc.waitCalls("/before_subscribe", 1, 5*time.Second)
+			f.client.Subscribe("books.after", nil)
+			f.svc.WaitCalls("/before_subscribe", 1, 5*time.Second)
 			f.checkKeepReceiving()
 			if v := f.p.metric("wsrouter_config_reload_total", "result=ok"); v != 1 {
 				t.Errorf("reload ok count %v, want 1", v)
@@ -200,7 +202,7 @@ func TestReloadInvalid(t *testing.T) {
 			f.p.writeConfig(good)
 			f.p.waitReloads(2, "")
 			waitMetric(t, f.p, 2, "wsrouter_config_reload_total", "result=ok")
-			f.client.subscribe("news.x", nil)
+			f.client.Subscribe("news.x", nil)
 			if v := f.p.metric("wsrouter_config_reload_total", "result=error"); v != 1 {
 				t.Errorf("reload error count %v, want 1", v)
 			}
@@ -220,7 +222,7 @@ func TestReloadEditorRename(t *testing.T) {
 		next.services()[name] = map[string]any{"require_authentication": false}
 		f.p.replaceConfig(next)
 		f.p.waitReloads(i+1, "file changed")
-		f.client.subscribe(name+".x", nil)
+		f.client.Subscribe(name+".x", nil)
 		f.checkKeepReceiving()
 	}
 }
@@ -271,13 +273,13 @@ func TestReloadRestartOnly(t *testing.T) {
 		})
 	}
 	// The rest of the file applied; the listener, Redis and format did not change.
-	f.client.subscribe("news.x", nil)
+	f.client.Subscribe("news.x", nil)
 	f.checkKeepReceiving()
-	if conn, err := dialConn("ws://"+next["listen"].(string)+"/", nil); err == nil {
+	if conn, err := wstest.DialConn(context.Background(), "ws://"+next["listen"].(string)+"/", nil); err == nil {
 		conn.CloseNow()
 		t.Error("the router listens on the new address without a restart")
 	}
-	dial(t, f.p.url()).subscribe("books.new", nil)
+	wstest.Dial(t, f.p.url()).Subscribe("books.new", nil)
 	f.p.waitReady(5 * time.Second)
 	for _, l := range f.p.logs.entries() {
 		if l.m == nil {
@@ -314,12 +316,12 @@ func TestReloadEmptyFile(t *testing.T) {
 	})
 	waitMetric(t, f.p, 1, "wsrouter_config_reload_total", "result=error")
 	f.checkKeepReceiving()
-	f.client.subscribe("books.other", nil)
+	f.client.Subscribe("books.other", nil)
 
 	next := f.cfg.clone()
 	next.services()["news"] = map[string]any{"require_authentication": false}
 	f.p.writeConfig(next)
 	f.p.waitReloads(1, "file changed")
-	f.client.subscribe("news.x", nil)
+	f.client.Subscribe("news.x", nil)
 	f.checkKeepReceiving()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"syscall"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestShutdownSignal: on SIGTERM or SIGINT the listener closes, clients get
@@ -19,36 +21,36 @@ func TestShutdownSignal(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			rs := testredis.Start(t)
-			svc := newService(t)
+			svc := wstest.NewService(t)
 			cfg := baseConfig(t, rs.URL())
 			cfg["shutdown_timeout"] = "20s"
 			cfg.services()["books"] = callbacksAt(svc, "before_unsubscribe", "on_unsubscribe")
 			p := startRouter(t, cfg)
 
 			topics := []string{"books.a", "books.b", "books.c"}
-			var clients []*wsClient
+			var clients []*wstest.Client
 			for _, topic := range topics {
-				c := dial(t, p.url())
-				c.subscribe(topic, nil)
+				c := wstest.Dial(t, p.url())
+				c.Subscribe(topic, nil)
 				clients = append(clients, c)
 			}
 			// Hold the last callbacks so the drain is still running while
 			// the test checks that the listener is closed.
-			release := svc.block("/on_unsubscribe")
+			release := svc.Block("/on_unsubscribe")
 			start := time.Now()
 			p.signal(sig)
 
 			for i, c := range clients {
-				if code := c.waitClosed(10 * time.Second); code != websocket.StatusGoingAway {
+				if code := c.ClosedWithin(10 * time.Second); code != websocket.StatusGoingAway {
 					t.Errorf("client %d closed with %v, want 1001", i, code)
 				}
 			}
-			svc.waitCalls("/before_unsubscribe", len(topics), 10*time.Second)
-			svc.waitCalls("/on_unsubscribe", len(topics), 10*time.Second)
+			svc.WaitCalls("/before_unsubscribe", len(topics), 10*time.Second)
+			svc.WaitCalls("/on_unsubscribe", len(topics), 10*time.Second)
 			if p.exited() {
 				t.Fatal("router exited before its unsubscribe callbacks answered")
 			}
-			if conn, err := dialConn(p.url(), nil); err == nil {
+			if conn, err := wstest.DialConn(context.Background(), p.url(), nil); err == nil {
 				conn.CloseNow()
 				t.Error("a new WebSocket connection was accepted while shutting down")
 			}
@@ -63,8 +65,8 @@ func TestShutdownSignal(t *testing.T) {
 				t.Errorf("exit took %s, over shutdown_timeout", elapsed)
 			}
 			got := map[string]bool{}
-			for _, call := range svc.callsTo("/on_unsubscribe") {
-				got[call.body["subscription"].(string)] = true
+			for _, call := range svc.Calls("/on_unsubscribe") {
+				got[call.Body["subscription"].(string)] = true
 			}
 			for _, topic := range topics {
 				if !got[topic] {
@@ -90,8 +92,8 @@ func TestShutdownSignal(t *testing.T) {
 func TestShutdownHangingCallbacks(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
-	svc := newService(t)
-	svc.hang("/before_unsubscribe")
+	svc := wstest.NewService(t)
+	svc.Hang("/before_unsubscribe")
 	cfg := baseConfig(t, rs.URL())
 	const timeout = 2 * time.Second
 	cfg["shutdown_timeout"] = timeout.String()
@@ -99,11 +101,11 @@ func TestShutdownHangingCallbacks(t *testing.T) {
 	p := startRouter(t, cfg)
 	const n = 3
 	for i := range n {
-		dial(t, p.url()).subscribe("books.t"+string(rune('a'+i)), nil)
+		wstest.Dial(t, p.url()).Subscribe("books.t"+string(rune('a'+i)), nil)
 	}
 	start := time.Now()
 	p.signal(syscall.SIGTERM)
-	svc.waitCalls("/before_unsubscribe", n, 10*time.Second)
+	svc.WaitCalls("/before_unsubscribe", n, 10*time.Second)
 	if code := p.waitExit(timeout + 10*time.Second); code != 0 {
 		t.Fatalf("exit code %d, want 0", code)
 	}
@@ -111,7 +113,7 @@ func TestShutdownHangingCallbacks(t *testing.T) {
 	if elapsed := time.Since(start); elapsed > timeout+3*time.Second {
 		t.Errorf("exit %s after SIGTERM, shutdown_timeout is %s", elapsed, timeout)
 	}
-	if got := len(svc.callsTo("/on_unsubscribe")); got != 0 {
+	if got := len(svc.Calls("/on_unsubscribe")); got != 0 {
 		t.Errorf("on_unsubscribe called %d times though before_unsubscribe never answered", got)
 	}
 	stopped := p.logs.wait(t, time.Second, "stopped", msgIs("stopped"))
@@ -127,16 +129,16 @@ func TestShutdownHangingCallbacks(t *testing.T) {
 func TestShutdownSecondSignal(t *testing.T) {
 	t.Parallel()
 	rs := testredis.Start(t)
-	svc := newService(t)
-	svc.hang("/before_unsubscribe")
+	svc := wstest.NewService(t)
+	svc.Hang("/before_unsubscribe")
 	cfg := baseConfig(t, rs.URL())
 	cfg["shutdown_timeout"] = "60s"
 	cfg.services()["books"] = callbacksAt(svc, "before_unsubscribe")
 	p := startRouter(t, cfg)
-	dial(t, p.url()).subscribe("books.x", nil)
+	wstest.Dial(t, p.url()).Subscribe("books.x", nil)
 
 	p.signal(syscall.SIGTERM)
-	svc.waitCalls("/before_unsubscribe", 1, 10*time.Second)
+	svc.WaitCalls("/before_unsubscribe", 1, 10*time.Second)
 	p.logs.wait(t, 5*time.Second, "shutting down", msgIs("shutting down"))
 	if p.exited() {
 		t.Fatal("router exited while a callback was still running and 60s were left")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/wsrouter/wsrouter/internal/browsertest"
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/status"
 )
 
@@ -51,7 +52,7 @@ type traffic struct {
 // connection closes.
 func reader(t *testing.T, url string, subs ...string) *websocket.Conn {
 	t.Helper()
-	conn, err := dialConn(url, nil)
+	conn, err := wstest.DialConn(context.Background(), url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +86,8 @@ func reader(t *testing.T, url string, subs ...string) *websocket.Conn {
 func TestStatusPageInBrowser(t *testing.T) {
 	browser := browsertest.Start(t, 1280, 1000, 3*time.Minute)
 	rs := testredis.Start(t)
-	svc := newService(t)
-	svc.answer("/authorizer", func(map[string]any) (int, any) {
+	svc := wstest.NewService(t)
+	svc.On("/authorizer", func(map[string]any) (int, any) {
 		time.Sleep(3 * time.Millisecond) // a latency worth a percentile
 		return 200, map[string]any{"status": "ok"}
 	})
@@ -111,7 +112,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}
 	// A client that never reads: its queue fills and it is dropped as a
 	// slow consumer.
-	slow, err := dialConn(p.url(), nil)
+	slow, err := wstest.DialConn(context.Background(), p.url(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

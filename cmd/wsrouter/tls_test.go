@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -19,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key as PEM files
@@ -77,22 +79,22 @@ func TestTLS(t *testing.T) {
 	})
 
 	// Plain ws on the TLS port does not upgrade.
-	if conn, err := dialConn(p.url(), nil); err == nil {
+	if conn, err := wstest.DialConn(context.Background(), p.url(), nil); err == nil {
 		conn.CloseNow()
 		t.Fatal("a plain ws:// upgrade succeeded on the TLS listener")
 	}
 	// Nor does wss with a client that does not trust the certificate.
-	if conn, err := dialConn(url, nil); err == nil {
+	if conn, err := wstest.DialConn(context.Background(), url, nil); err == nil {
 		conn.CloseNow()
 		t.Fatal("wss:// succeeded without trusting the self-signed certificate")
 	}
 
 	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	t.Cleanup(transport.CloseIdleConnections)
-	c := dialWith(t, url, &websocket.DialOptions{HTTPClient: &http.Client{Transport: transport}})
-	c.subscribe("books.tls", nil)
+	c := wstest.DialWith(t, url, wstest.Options{Dial: &websocket.DialOptions{HTTPClient: &http.Client{Transport: transport}}})
+	c.Subscribe("books.tls", nil)
 	if n := newPublisher(t, rs).publish("books.tls", "over tls"); n == 0 {
 		t.Fatal("nobody subscribed to books.tls in Redis")
 	}
-	c.expectMessage("books.tls", "over tls")
+	c.ExpectMessage("books.tls", "over tls")
 }

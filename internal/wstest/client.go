@@ -319,6 +319,13 @@ func (c *Client) Discard() int {
 	}
 }
 
+// CloseNow drops the connection without a close handshake, as a client
+// that goes away does, and waits for the reader to end.
+func (c *Client) CloseNow() {
+	c.conn.CloseNow()
+	<-c.done
+}
+
 // Close closes the connection with a normal close handshake and waits for
 // the reader to end.
 func (c *Client) Close() {
