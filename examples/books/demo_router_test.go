@@ -1,19 +1,18 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/internal/testredis"
 	"github.com/wsrouter/wsrouter/internal/testrouter"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // demo is the example app and a router in front of it, on a test Redis.
@@ -41,7 +40,7 @@ func startDemo(t *testing.T) demo {
 
 // dialDemo connects to the demo's router as user, with a ticket from the
 // app, as the page's script does.
-func dialDemo(ctx context.Context, t *testing.T, d demo, user string) *testrouter.Client {
+func dialDemo(t *testing.T, d demo, user string) *wstest.Client {
 	t.Helper()
 	res, err := http.Post(d.appURL+"/ticket", "application/json", strings.NewReader(`{"user":"`+user+`"}`))
 	if err != nil {
@@ -53,7 +52,7 @@ func dialDemo(ctx context.Context, t *testing.T, d demo, user string) *testroute
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := testrouter.Dial(ctx, t, d.wsURL, d.appURL)
+	c := wstest.DialWith(t, d.wsURL, wstest.Options{Origin: d.appURL})
 	c.Send(map[string]any{"event": "auth", "ticket": tk.Ticket})
 	c.Expect(`{"event":"auth","status":"ok"}`)
 	return c
@@ -61,7 +60,7 @@ func dialDemo(ctx context.Context, t *testing.T, d demo, user string) *testroute
 
 // expectOffset reads one frame of a history service: it must carry an
 // offset, and without it equal want (canonical JSON). It returns the offset.
-func expectOffset(t *testing.T, c *testrouter.Client, want string) history.Offset {
+func expectOffset(t *testing.T, c *wstest.Client, want string) history.Offset {
 	t.Helper()
 	got := c.Read()
 	raw, _ := got["offset"].(string)
@@ -70,14 +69,9 @@ func expectOffset(t *testing.T, c *testrouter.Client, want string) history.Offse
 		t.Fatalf("frame has no offset: %v", got)
 	}
 	delete(got, "offset")
-	var w map[string]any
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatal(err)
-	}
-	gj, _ := json.Marshal(got)
-	wj, _ := json.Marshal(w)
-	if string(gj) != string(wj) {
-		t.Fatalf("frame (offset %s)\n got %s\nwant %s", raw, gj, wj)
+	if !wstest.SameJSON(got, json.RawMessage(want)) {
+		gj, _ := json.Marshal(got)
+		t.Fatalf("frame (offset %s)\n got %s\nwant %s", raw, gj, want)
 	}
 	return off
 }
@@ -90,16 +84,14 @@ func expectOffset(t *testing.T, c *testrouter.Client, want string) history.Offse
 func TestDemoThroughRouter(t *testing.T) {
 	t.Parallel()
 	d := startDemo(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 
-	alice := dialDemo(ctx, t, d, "alice")
-	bob := dialDemo(ctx, t, d, "bob")
-	guest := dialDemo(ctx, t, d, "guest")
+	alice := dialDemo(t, d, "alice")
+	bob := dialDemo(t, d, "bob")
+	guest := dialDemo(t, d, "guest")
 	state := `{"event":"subscribe","status":"ok","subscription":"books.book_1","data":{"book":{"id":"book_1","title":"The Left Hand of Darkness","author":"Ursula K. Le Guin","notes":"Winter on Gethen.","version":0}}}`
 	// Each reader's arrival is a join for those already reading.
-	var readers []*testrouter.Client
-	for i, c := range []*testrouter.Client{alice, bob, guest} {
+	var readers []*wstest.Client
+	for i, c := range []*wstest.Client{alice, bob, guest} {
 		c.Send(map[string]any{"event": "subscribe", "subscription": "books.book_1"})
 		if off := expectOffset(t, c, state); off.Seq != 0 {
 			t.Fatalf("subscribe before any edit: offset %s, want sequence 0", off)
@@ -114,7 +106,7 @@ func TestDemoThroughRouter(t *testing.T) {
 
 	alice.Send(map[string]any{"event": "message", "subscription": "books.book_1", "data": map[string]any{"title": "Winter"}})
 	edited := `{"event":"message","subscription":"books.book_1","data":{"book":{"id":"book_1","title":"Winter","author":"Ursula K. Le Guin","notes":"Winter on Gethen.","version":1,"edited_by":"alice"}}}`
-	for _, c := range []*testrouter.Client{alice, bob, guest} {
+	for _, c := range []*wstest.Client{alice, bob, guest} {
 		if off := expectOffset(t, c, edited); off.Seq != 1 {
 			t.Fatalf("first edit: offset %s, want sequence 1", off)
 		}
@@ -125,7 +117,7 @@ func TestDemoThroughRouter(t *testing.T) {
 
 	bob.Send(map[string]any{"event": "unsubscribe", "subscription": "books.book_1"})
 	bob.Expect(`{"event":"unsubscribe","status":"ok","subscription":"books.book_1"}`)
-	for _, c := range []*testrouter.Client{alice, guest} {
+	for _, c := range []*wstest.Client{alice, guest} {
 		c.Expect(`{"event":"leave","subscription":"books.book_1","member":{"user_id":"bob"}}`)
 	}
 }

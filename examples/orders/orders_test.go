@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
 	"github.com/wsrouter/wsrouter/internal/testrouter"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // exampleConfig is config.yaml as shipped, pointed at the test's service
@@ -56,10 +57,10 @@ func post(t *testing.T, url, body string) map[string]any {
 
 // login connects to the router and authenticates as user with a ticket
 // from the service, as the page's script does.
-func login(ctx context.Context, t *testing.T, r *testrouter.Router, serviceURL, user string) *testrouter.Client {
+func login(t *testing.T, r *testrouter.Router, serviceURL, user string) *wstest.Client {
 	t.Helper()
 	tk := post(t, serviceURL+"/ticket", `{"user":"`+user+`"}`)["ticket"]
-	c := testrouter.Dial(ctx, t, r.URL(), serviceURL)
+	c := wstest.DialWith(t, r.URL(), wstest.Options{Origin: serviceURL})
 	c.Send(map[string]any{"event": "auth", "method": "ticket", "ticket": tk})
 	c.Expect(`{"event":"auth","status":"ok"}`)
 	return c
@@ -70,14 +71,12 @@ func login(ctx context.Context, t *testing.T, r *testrouter.Router, serviceURL, 
 // others are refused, tickets are single-use.
 func scenario(t *testing.T, serviceURL string, rds *testredis.Server) {
 	r := testrouter.Start(t, "", exampleConfig(t, serviceURL, rds.URL()))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 
-	alice := login(ctx, t, r, serviceURL, "alice")
+	alice := login(t, r, serviceURL, "alice")
 	alice.Send(map[string]any{"event": "subscribe", "subscription": "orders.42"})
 	alice.Expect(`{"event":"subscribe","subscription":"orders.42","status":"ok","data":{"id":"42","owner":"alice","status":"open","version":1}}`)
 
-	bob := login(ctx, t, r, serviceURL, "bob")
+	bob := login(t, r, serviceURL, "bob")
 	bob.Send(map[string]any{"event": "subscribe", "subscription": "orders.42"})
 	bob.Expect(`{"event":"subscribe","subscription":"orders.42","status":"error","error":"Unauthorized."}`)
 	bob.Send(map[string]any{"event": "subscribe", "subscription": "orders.7"})
@@ -86,7 +85,7 @@ func scenario(t *testing.T, serviceURL string, rds *testredis.Server) {
 	post(t, serviceURL+"/orders/pay", `{"id":"42"}`)
 	alice.Expect(`{"event":"message","subscription":"orders.42","data":{"id":"42","owner":"alice","status":"paid","version":2}}`)
 
-	anon := testrouter.Dial(ctx, t, r.URL(), serviceURL)
+	anon := wstest.DialWith(t, r.URL(), wstest.Options{Origin: serviceURL})
 	anon.Send(map[string]any{"event": "subscribe", "subscription": "orders.42"})
 	anon.Expect(`{"event":"subscribe","subscription":"orders.42","status":"error","error":"Authentication required."}`)
 	tk := post(t, serviceURL+"/ticket", `{"user":"alice"}`)["ticket"]
@@ -94,9 +93,9 @@ func scenario(t *testing.T, serviceURL string, rds *testredis.Server) {
 		`{"event":"auth","status":"ok"}`,
 		`{"event":"auth","status":"error","error":"Invalid ticket."}`, // used once already
 	} {
-		c := testrouter.Dial(ctx, t, r.URL(), serviceURL)
+		c := wstest.DialWith(t, r.URL(), wstest.Options{Origin: serviceURL})
 		c.Send(map[string]any{"event": "auth", "ticket": tk})
-		if got := c.Read(); !sameJSON(got, want) {
+		if got := c.Read(); !wstest.SameJSON(got, json.RawMessage(want)) {
 			t.Errorf("auth %d with one ticket: got %v, want %s", i+1, got, want)
 		}
 	}

@@ -1,7 +1,6 @@
 // Package testrouter runs the wsrouter binary for the examples' end-to-end
-// tests, and speaks its protocol as a browser's script would: a router
-// process per test on free loopback ports, stopped when the test ends, and
-// a JSON WebSocket client.
+// tests: a router process per test on free loopback ports, stopped when
+// the test ends. Their WebSocket client is internal/wstest's.
 package testrouter
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -23,6 +24,9 @@ type Options struct {
 	// Dial is handed to websocket.Dial: headers such as Origin, an HTTP
 	// client for TLS. Nil means none.
 	Dial *websocket.DialOptions
+	// Origin, when set, is sent as the Origin header, as a page's script
+	// does; it is added to the headers of Dial.
+	Origin string
 	// Queue is how many received frames wait for the test to read them;
 	// zero means 4096. When it is full the reader stops reading, and the
 	// router sees a client that does not keep up.
@@ -56,6 +60,18 @@ func Dial(t testing.TB, url string) *Client {
 // DialWith is Dial with options.
 func DialWith(t testing.TB, url string, o Options) *Client {
 	t.Helper()
+	if o.Origin != "" {
+		d := websocket.DialOptions{}
+		if o.Dial != nil {
+			d = *o.Dial
+		}
+		d.HTTPHeader = d.HTTPHeader.Clone()
+		if d.HTTPHeader == nil {
+			d.HTTPHeader = http.Header{}
+		}
+		d.HTTPHeader.Set("Origin", o.Origin)
+		o.Dial = &d
+	}
 	conn, err := DialConn(context.Background(), url, o.Dial)
 	if err != nil {
 		t.Fatal(err)

@@ -115,7 +115,8 @@ func TestClientCloseAndOptions(t *testing.T) {
 	t.Parallel()
 	url, origins := echoServer(t)
 	c := DialWith(t, url, Options{
-		Dial:    &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://app.test"}}},
+		Dial:    &websocket.DialOptions{HTTPHeader: http.Header{"X-Other": {"kept"}}},
+		Origin:  "http://app.test",
 		Queue:   1,
 		Timeout: time.Second,
 	})
@@ -129,7 +130,7 @@ func TestClientCloseAndOptions(t *testing.T) {
 	default:
 		t.Error("Close returned before the reader ended")
 	}
-	if got := origins(); len(got) != 1 || got[0] != "http://app.test" {
+	if got := origins(); len(got) != 1 || got[0] != "http://app.test|kept" {
 		t.Errorf("origins = %q", got)
 	}
 }

@@ -17,14 +17,14 @@ import (
 // echoServer is a WebSocket server that sends every text frame back, with
 // "status":"ok" added to a subscribe event to a name starting "ok.", and
 // closes the connection with code N on the frame "close N"; it records the
-// Origin header of each upgrade.
+// Origin and X-Other headers of each upgrade, as "ORIGIN|OTHER".
 func echoServer(t *testing.T) (url string, origins func() []string) {
 	t.Helper()
 	var mu sync.Mutex
 	var seen []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		seen = append(seen, r.Header.Get("Origin"))
+		seen = append(seen, r.Header.Get("Origin")+"|"+r.Header.Get("X-Other"))
 		mu.Unlock()
 		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 		if err != nil {
