@@ -49,6 +49,9 @@ type Metrics struct {
 	// HistoryRecoveries counts subscribes with "since" on a service with
 	// history, by result (recovered, not_recovered).
 	HistoryRecoveries *prometheus.CounterVec
+	// ConnectAuth counts the connect-time checks by result (ok, refused,
+	// unavailable).
+	ConnectAuth *prometheus.CounterVec
 
 	// own is a registry of the wsrouter_* collectors alone, for readers
 	// that sample them often (the status page).
@@ -111,12 +114,15 @@ func New() *Metrics {
 		HistoryRecoveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wsrouter_history_recoveries_total", Help: "Subscribes with since on a service with history, by result (recovered, not_recovered).",
 		}, []string{"result"}),
+		ConnectAuth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wsrouter_connect_auth_total", Help: "Connect-time authentication checks, by result (ok, refused, unavailable).",
+		}, []string{"result"}),
 		own: prometheus.NewRegistry(),
 	}
 	ours := []prometheus.Collector{
 		m.Connections, m.ConnectionsTotal, m.Events, m.Deliveries, m.Dropped,
 		m.CallbackDuration, m.ServiceCallbackDuration, m.RedisUp, m.ConfigReloads, m.HeartbeatFailures,
-		m.Subscriptions, m.PresenceMembers, m.PresenceEvents, m.HistoryRecoveries,
+		m.Subscriptions, m.PresenceMembers, m.PresenceEvents, m.HistoryRecoveries, m.ConnectAuth,
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),

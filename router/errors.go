@@ -20,6 +20,7 @@ const (
 	errServiceRemoved    = "Service removed."
 	errUnsubscribedByAPI = "Unsubscribed by the service."
 	errUnavailable       = "Service unavailable."
+	errAuthExpired       = "Authentication expired."
 )
 
 // maxEventName is the longest accepted event name, in characters.

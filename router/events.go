@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"unicode/utf8"
-
-	"github.com/wsrouter/wsrouter/services"
 )
 
 // clientEvent is the decoded envelope of a client frame. Members other than
@@ -118,40 +116,5 @@ func (s *session) handlePing(ev *clientEvent) bool {
 		data = quote(truncateRunes(str, maxPingData))
 	}
 	s.reply(newObject(32+len(data)).str("event", "pong").raw("data", data).bytes())
-	return true
-}
-
-// handleAuth validates a ticket with the service's validation URL.
-func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
-	fail := func(msg string) bool {
-		s.reply(reply{event: "auth", err: msg}.encode())
-		return false
-	}
-	method := "ticket" // only when the key is absent: null, "" or a number is no method
-	if raw := ev.field("method"); raw != nil {
-		m, ok := ev.str("method")
-		if !ok {
-			return fail(errAuthUnsupported)
-		}
-		method = m
-	}
-	if method != "ticket" || cfg.Authentication == nil || cfg.Authentication.Ticket == nil {
-		return fail(errAuthUnsupported)
-	}
-	ticket, ok := ev.str("ticket")
-	if !ok || ticket == "" {
-		return fail(errTicketMissing)
-	}
-	tc := cfg.Authentication.Ticket
-	ans := s.r.cb.Load().Call(s.ctx, "ticket", tc.ValidationURL, map[string]string{"ticket": ticket})
-	if !ans.OK() {
-		return fail(errorText(ans, errAuthFailed))
-	}
-	fields := pick(ans.Fields, tc.AuthFields)
-	s.authenticated = true
-	s.authFields = fields
-	s.authSnap.Store(&fields)
-	s.logger().Debug("authenticated", "fields", len(fields))
-	s.reply(reply{event: "auth"}.encode())
 	return true
 }

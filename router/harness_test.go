@@ -154,9 +154,15 @@ func (h *harness) dial() *client {
 
 func dialURL(t testing.TB, url string) *client {
 	t.Helper()
+	return dialURLWith(t, url, nil)
+}
+
+// dialURLWith is dialURL with dial options (headers).
+func dialURLWith(t testing.TB, url string, opts *websocket.DialOptions) *client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, url, nil)
+	conn, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

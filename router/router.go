@@ -38,6 +38,7 @@ type Options struct {
 type Router struct {
 	cfg        atomic.Pointer[services.Config]
 	cb         atomic.Pointer[callbacks.Client]
+	auth       atomic.Pointer[authState]
 	gate       *callbacks.Gate // caps callbacks in flight across every client a reload builds
 	log        *slog.Logger
 	metrics    *metrics.Metrics
@@ -170,7 +171,14 @@ func (r *Router) apply(cfg *services.Config) error {
 			prev.CloseIdleConnections()
 		}
 	}
+	prev := r.auth.Load()
+	st, err := r.buildAuth(cfg, old, prev)
+	if err != nil {
+		return fmt.Errorf("router: authentication: %w", err)
+	}
+	r.auth.Store(st)
 	r.cfg.Store(cfg)
+	closeAuth(prev, st)
 	if r.closeQueue != nil {
 		r.closeQueue.setRate(cfg.HTTP.CloseCallbacksPerSecond)
 	}
@@ -321,5 +329,6 @@ func (r *Router) Shutdown(ctx context.Context) int {
 		h.wait()
 	}
 	r.presence.stop()
+	closeAuth(r.auth.Load(), nil)
 	return left
 }

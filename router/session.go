@@ -61,6 +61,10 @@ type session struct {
 	// authSnap is authFields for readers outside the processor (the
 	// control channel); nil until the first successful auth.
 	authSnap atomic.Pointer[map[string]json.RawMessage]
+	// allowed are the subscription patterns the last auth granted.
+	allowed []string
+	// authGen counts identities; an expiry armed for an older one is void.
+	authGen uint64
 
 	// subs is written by the processor and read by the closer and reload.
 	subsMu sync.Mutex
@@ -72,6 +76,7 @@ type session struct {
 	bgClosed  bool
 	bg        sync.WaitGroup
 	pingTimer clock.Timer
+	authTimer clock.Timer // the current identity's expiry
 
 	closeOnce sync.Once // the close handshake starts once
 	dropOnce  sync.Once // the socket is dropped once, even during a handshake
@@ -292,6 +297,9 @@ func (s *session) teardown() {
 	s.bgClosed = true
 	if s.pingTimer != nil {
 		s.pingTimer.Stop()
+	}
+	if s.authTimer != nil {
+		s.authTimer.Stop()
 	}
 	s.bgMu.Unlock()
 

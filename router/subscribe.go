@@ -93,6 +93,8 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 		return false
 	}
 	switch {
+	case t.svc.RequireAllowedSubscription && !s.allowedSubscription(t.name):
+		return fail(errUnauthorized, nil)
 	case s.subscriptionCount() >= s.maxSubs:
 		return fail(errTooManySubs, nil)
 	}

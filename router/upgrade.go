@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/wsrouter/wsrouter/auth"
 	"github.com/wsrouter/wsrouter/callbacks"
 	"github.com/wsrouter/wsrouter/metrics"
 )
@@ -28,6 +29,13 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			"origin", clip(req.Header.Get("Origin")), "host", clip(req.Host), "remote", req.RemoteAddr)
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
+	}
+	var ident *auth.Identity
+	if st := r.auth.Load(); st.connect != nil {
+		var proceed bool
+		if ident, proceed = r.checkConnect(w, req, st); !proceed {
+			return
+		}
 	}
 	ws := cfg.WebSocket
 	sw := smallBuffers(w, ws.WriteTimeout.Std())
@@ -64,6 +72,9 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		conn.Close(disconnectShutdown.code, disconnectShutdown.reason)
 		cancel()
 		return
+	}
+	if ident != nil {
+		s.setIdentity(*ident) // before the first frame
 	}
 	r.strangers.log(s.logger(), slog.LevelDebug, "connected", "remote", req.RemoteAddr)
 	// The reader gets a goroutine of its own, so that net/http's goroutine

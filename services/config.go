@@ -193,6 +193,55 @@ type Log struct {
 type Authentication struct {
 	// Ticket is the ticket method; nil means it is not configured.
 	Ticket *Ticket `yaml:"ticket"`
+	// Connect checks every upgrade request with the application before
+	// the connection opens; nil means it is not configured.
+	Connect *Connect `yaml:"connect"`
+	// JWT is the jwt method of the auth event; nil means it is not
+	// configured.
+	JWT *JWT `yaml:"jwt"`
+}
+
+// Connect configures the connect-time check (SPEC section 12).
+type Connect struct {
+	// URL is POSTed {"headers":{...},"remote_addr":IP,"query":{...}}
+	// before the upgrade. Required.
+	URL string `yaml:"url"`
+	// ForwardHeaders are the request headers sent, those present.
+	// Default none.
+	ForwardHeaders []string `yaml:"forward_headers"`
+	// AuthFields are taken from the ok answer and kept for the session.
+	AuthFields []string `yaml:"auth_fields"`
+	// Required: nil means true, a refused or failed check refuses the
+	// upgrade (403, 503); false opens the connection unauthenticated.
+	Required *bool `yaml:"required"`
+	// TrustedProxies are the addresses (IP or CIDR) of proxies whose
+	// X-Forwarded-For header names the client. Default none: the peer's
+	// address is the client's.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// IsRequired reports whether a refused connect check refuses the upgrade.
+func (c *Connect) IsRequired() bool { return c.Required == nil || *c.Required }
+
+// JWT configures the jwt auth method. Exactly one of HMACSecretFile,
+// PublicKeyFile and JWKSURL is set.
+type JWT struct {
+	// HMACSecretFile holds the HMAC secret (HS256; HS384 and HS512 with a
+	// secret as long as their hash); at least 32 bytes. Read at start and
+	// on every reload.
+	HMACSecretFile string `yaml:"hmac_secret_file"`
+	// PublicKeyFile is a PEM public key or certificate (RSA, ECDSA or
+	// Ed25519). Read at start and on every reload.
+	PublicKeyFile string `yaml:"public_key_file"`
+	// JWKSURL is a JWK Set fetched at start, again when a token names an
+	// unknown kid (at most once a minute), and every hour.
+	JWKSURL string `yaml:"jwks_url"`
+	// Issuer, when set, must be the token's iss.
+	Issuer string `yaml:"issuer"`
+	// Audience, when set, must be one of the token's aud.
+	Audience string `yaml:"audience"`
+	// AuthFields are the claims kept as auth fields.
+	AuthFields []string `yaml:"auth_fields"`
 }
 
 // Ticket configures the ticket auth method.
@@ -251,6 +300,10 @@ type Service struct {
 	// PresenceEvents sends join and leave events to subscribers. Default
 	// false. Needs Presence.
 	PresenceEvents bool `yaml:"presence_events"`
+	// RequireAllowedSubscription accepts a subscribe only when its name
+	// matches one of the session's allowed_subscriptions patterns.
+	// Default false.
+	RequireAllowedSubscription bool `yaml:"require_allowed_subscription"`
 	// History keeps each subscription name's newest messages in Redis so
 	// that clients can recover what they missed. Nil (the default) keeps
 	// none.

@@ -107,6 +107,12 @@ func equalHTTP(a, b HTTP) bool {
 func equalAuthentication(a, b *Authentication) bool {
 	return equalPtr(a.Ticket, b.Ticket, func(a, b *Ticket) bool {
 		return a.ValidationURL == b.ValidationURL && slices.Equal(a.AuthFields, b.AuthFields)
+	}) && equalPtr(a.Connect, b.Connect, func(a, b *Connect) bool {
+		return a.URL == b.URL && a.IsRequired() == b.IsRequired() && slices.Equal(a.ForwardHeaders, b.ForwardHeaders) &&
+			slices.Equal(a.AuthFields, b.AuthFields) && slices.Equal(a.TrustedProxies, b.TrustedProxies)
+	}) && equalPtr(a.JWT, b.JWT, func(a, b *JWT) bool {
+		return a.HMACSecretFile == b.HMACSecretFile && a.PublicKeyFile == b.PublicKeyFile && a.JWKSURL == b.JWKSURL &&
+			a.Issuer == b.Issuer && a.Audience == b.Audience && slices.Equal(a.AuthFields, b.AuthFields)
 	})
 }
 

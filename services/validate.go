@@ -233,7 +233,12 @@ func (v *validator) log(l Log) {
 
 // authentication checks the auth methods.
 func (v *validator) authentication(a *Authentication) {
-	if a == nil || a.Ticket == nil {
+	if a == nil {
+		return
+	}
+	v.connect(a.Connect)
+	v.jwt(a.JWT)
+	if a.Ticket == nil {
 		return
 	}
 	if a.Ticket.ValidationURL == "" {

@@ -1,0 +1,91 @@
+// Package testjwks is a JWKS server for tests: it serves the public keys
+// it is given, can rotate them, and counts the fetches.
+package testjwks
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Server serves a JWK Set at URL.
+type Server struct {
+	// URL is the set's address.
+	URL string
+
+	mu      sync.Mutex
+	body    []byte
+	fetches atomic.Int64
+}
+
+// Start serves keys (kid to public key) until the test ends.
+func Start(t testing.TB, keys map[string]crypto.PublicKey) *Server {
+	t.Helper()
+	s := &Server{}
+	s.Set(t, keys)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		s.fetches.Add(1)
+		s.mu.Lock()
+		body := s.body
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL + "/.well-known/jwks.json"
+	return s
+}
+
+// Set replaces the served keys (a rotation).
+func (s *Server) Set(t testing.TB, keys map[string]crypto.PublicKey) {
+	t.Helper()
+	var set struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	for kid, k := range keys {
+		jwk := jwkOf(k)
+		if jwk == nil {
+			t.Fatalf("testjwks: unsupported key %T", k)
+		}
+		jwk["kid"] = kid
+		set.Keys = append(set.Keys, jwk)
+	}
+	body, err := json.Marshal(set)
+	if err != nil {
+		t.Fatalf("testjwks: %v", err)
+	}
+	s.mu.Lock()
+	s.body = body
+	s.mu.Unlock()
+}
+
+// Fetches is how many times the set was fetched.
+func (s *Server) Fetches() int64 { return s.fetches.Load() }
+
+// jwkOf is the JWK (RFC 7517, 7518, 8037) of a public key.
+func jwkOf(k crypto.PublicKey) map[string]string {
+	b64 := base64.RawURLEncoding.EncodeToString
+	switch k := k.(type) {
+	case *ecdsa.PublicKey:
+		size := (k.Curve.Params().BitSize + 7) / 8
+		raw, err := k.Bytes() // 0x04 || X || Y
+		if err != nil {
+			return nil
+		}
+		return map[string]string{"kty": "EC", "crv": k.Curve.Params().Name, "x": b64(raw[1 : 1+size]), "y": b64(raw[1+size:])}
+	case *rsa.PublicKey:
+		return map[string]string{"kty": "RSA", "n": b64(k.N.Bytes()), "e": b64(big.NewInt(int64(k.E)).Bytes())}
+	case ed25519.PublicKey:
+		return map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64(k)}
+	}
+	return nil
+}
