@@ -23,8 +23,9 @@ const blockSize = 256
 // while mu is.
 type channel struct {
 	hub     *hub
-	key     string // Redis channel name, with the prefix
+	key     string // Redis channel name, with the prefix; for a pattern, the Redis glob
 	name    string // subscription name, "service.topic"
+	pattern bool   // a wildcard subscription's PSUBSCRIBE
 	ready   chan struct{}
 	isReady bool // guarded by hub.mu
 	failed  bool // guarded by hub.mu; read after ready is closed
@@ -43,8 +44,8 @@ type subList struct {
 	n      int
 }
 
-func newChannel(h *hub, key, name string) *channel {
-	ch := &channel{hub: h, key: key, name: name, ready: make(chan struct{}), index: map[*subscription]int{}}
+func newChannel(h *hub, key, name string, pattern bool) *channel {
+	ch := &channel{hub: h, key: key, name: name, pattern: pattern, ready: make(chan struct{}), index: map[*subscription]int{}}
 	ch.subs.Store(&subList{})
 	return ch
 }

@@ -29,7 +29,7 @@ func TestChannelList(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ch := newChannel(nil, "k", "svc.t")
+			ch := newChannel(nil, "k", "svc.t", false)
 			want := map[*subscription]bool{}
 			var all []*subscription
 			for range tc.adds {
@@ -113,7 +113,7 @@ func TestSubscribeDoesNotStallFanout(t *testing.T) {
 	go func() {
 		defer close(joined)
 		sub := newSubscription(bf.sessions[0], "bench.t", "bench", &services.Service{}, &fieldSet{})
-		if _, err := h.join("bench.t", sub); err != nil {
+		if _, err := h.join("bench.t", sub, false); err != nil {
 			t.Error(err)
 		}
 	}()
@@ -209,7 +209,7 @@ func TestNoDeliveryAfterSubscriptionEnds(t *testing.T) {
 // compares the list with a plain set after each step.
 func TestChannelListInterleaved(t *testing.T) {
 	t.Parallel()
-	ch := newChannel(nil, "k", "svc.t")
+	ch := newChannel(nil, "k", "svc.t", false)
 	var in []*subscription
 	rng := rand.New(rand.NewPCG(7, 11))
 	for step := range 3000 {

@@ -55,7 +55,7 @@ func BenchmarkFanoutUnderChurn(b *testing.B) {
 						default:
 						}
 						sub := newSubscription(s, "bench.t", "bench", &services.Service{}, &fieldSet{})
-						ch, err := h.join("bench.t", sub)
+						ch, err := h.join("bench.t", sub, false)
 						if err != nil {
 							b.Error(err)
 							return

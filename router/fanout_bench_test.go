@@ -45,7 +45,7 @@ func newBenchFanout(b testing.TB, svc *services.Service, n int, extra func(i int
 func (bf *benchFanout) addChannel(b testing.TB, name string, n int, svc *services.Service, extra func(i int) []field) *channel {
 	h := bf.h
 	service := serviceOf(name)
-	ch := newChannel(h, h.prefix+name, name)
+	ch := newChannel(h, h.prefix+name, name, false)
 	ch.isReady = true
 	close(ch.ready)
 	h.channels[ch.key] = ch

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
+	"github.com/wsrouter/wsrouter/auth"
 	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/control"
 )
@@ -43,6 +44,7 @@ type hub struct {
 	// so Redis ends up in the table's state.
 	mu       sync.RWMutex
 	channels map[string]*channel
+	patterns map[string]*channel // wildcard subscriptions, by Redis glob
 
 	up      atomic.Bool
 	workers []chan *redis.Message
@@ -73,6 +75,7 @@ func newHub(r *Router, label, url, prefix string, pingInterval, pingTimeout time
 		client:     b.Client(),
 		log:        log,
 		channels:   map[string]*channel{},
+		patterns:   map[string]*channel{},
 		dropLog:    rate.NewLimiter(1, 5),
 	}
 	n := max(8, 2*runtime.GOMAXPROCS(0))
@@ -128,9 +131,7 @@ func (h *hub) Message(m *broker.Message) { h.dispatch(m) }
 
 // Subscribed is the broker's callback when Redis confirmed a subscribe.
 func (h *hub) Subscribed(name string, pattern bool) {
-	if !pattern {
-		h.confirm(name)
-	}
+	h.confirm(name, pattern)
 }
 
 // Up is the broker's callback when its connection is ready.
@@ -161,22 +162,34 @@ func (h *hub) dispatch(m *redis.Message) {
 // fanout decodes one message once and delivers it to every subscription of
 // its channel.
 func (h *hub) fanout(m *redis.Message) {
-	if m.Channel == h.controlKey {
+	if m.Channel == h.controlKey && m.Pattern == "" {
 		h.r.control(m.Payload)
 		return
 	}
 	h.mu.RLock()
-	ch := h.channels[m.Channel]
+	var ch *channel
+	if m.Pattern != "" {
+		ch = h.patterns[m.Pattern]
+	} else {
+		ch = h.channels[m.Channel]
+	}
 	h.mu.RUnlock()
 	if ch == nil {
 		return
+	}
+	name := ch.name
+	if ch.pattern {
+		var ok bool
+		if name, ok = strings.CutPrefix(m.Channel, h.prefix); !ok {
+			return
+		}
 	}
 	var filterFields []string
 	withOffset := false
 	if svc, ok := h.r.cfg.Load().Service(serviceOf(ch.name)); ok {
 		filterFields, withOffset = svc.FilterFields, svc.History != nil
 	}
-	p, warn, err := h.r.decodeMessage(ch.name, []byte(m.Payload), len(filterFields) > 0, withOffset, time.Now())
+	p, warn, err := h.r.decodeMessage(name, []byte(m.Payload), len(filterFields) > 0, withOffset, time.Now())
 	if err != nil {
 		h.r.drops.malformed.Inc()
 		if h.dropLog.Allow() {
@@ -186,6 +199,12 @@ func (h *hub) fanout(m *redis.Message) {
 	}
 	if p == nil {
 		return // a presence event this service does not send now
+	}
+	if ch.pattern {
+		if p.presence != nil {
+			return // presence is per name; a wildcard subscription has none
+		}
+		p.forWildcard(ch.name)
 	}
 	if warn != "" && h.dropLog.Allow() {
 		h.log.Warn(warn, "channel", m.Channel)
@@ -206,21 +225,24 @@ func (h *hub) fanout(m *redis.Message) {
 // the channel's first subscription. The channel is kept in the table by its
 // reference count, taken under the hub's lock; sub enters the channel's
 // list after that lock is released.
-func (h *hub) join(name string, sub *subscription) (*channel, error) {
-	key := h.prefix + name
+func (h *hub) join(name string, sub *subscription, pattern bool) (*channel, error) {
+	key, table, subscribe := h.prefix+name, h.channels, h.broker.Subscribe
+	if pattern {
+		key, table, subscribe = escapeGlob(h.prefix)+auth.RedisGlob(name), h.patterns, h.broker.PSubscribe
+	}
 	h.mu.Lock()
 	if !h.up.Load() {
 		h.mu.Unlock()
 		return nil, errRedisDown
 	}
-	ch := h.channels[key]
+	ch := table[key]
 	if ch == nil {
-		if err := h.broker.Subscribe(key); err != nil {
+		if err := subscribe(key); err != nil {
 			h.mu.Unlock()
 			return nil, fmt.Errorf("router: subscribe %s: %w", name, err)
 		}
-		ch = newChannel(h, key, name)
-		h.channels[key] = ch
+		ch = newChannel(h, key, name, pattern)
+		table[key] = ch
 	}
 	ch.refs++
 	h.mu.Unlock()
@@ -235,34 +257,65 @@ func (h *hub) remove(ch *channel, sub *subscription) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ch.refs--
-	if ch.refs > 0 || !ch.isReady || h.channels[ch.key] != ch {
+	table := h.table(ch.pattern)
+	if ch.refs > 0 || !ch.isReady || table[ch.key] != ch {
 		return
 	}
-	delete(h.channels, ch.key)
-	h.unsubscribe(ch.key)
+	delete(table, ch.key)
+	h.unsubscribe(ch.key, ch.pattern)
 }
 
-// confirm marks the channel subscribed once Redis says so.
-func (h *hub) confirm(key string) {
+// table is the channel table, or with pattern the pattern table; h.mu is
+// held.
+func (h *hub) table(pattern bool) map[string]*channel {
+	if pattern {
+		return h.patterns
+	}
+	return h.channels
+}
+
+// confirm marks the channel or pattern subscribed once Redis says so.
+func (h *hub) confirm(key string, pattern bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ch := h.channels[key]
+	table := h.table(pattern)
+	ch := table[key]
 	if ch == nil || ch.isReady {
 		return
 	}
 	ch.isReady = true
 	close(ch.ready)
 	if ch.refs == 0 {
-		delete(h.channels, key)
-		h.unsubscribe(key)
+		delete(table, key)
+		h.unsubscribe(key, pattern)
 	}
 }
 
-// unsubscribe queues the UNSUBSCRIBE of key; h.mu is held.
-func (h *hub) unsubscribe(key string) {
-	if err := h.broker.Unsubscribe(key); err != nil && h.dropLog.Allow() {
+// unsubscribe queues the UNSUBSCRIBE (PUNSUBSCRIBE) of key; h.mu is held.
+func (h *hub) unsubscribe(key string, pattern bool) {
+	unsubscribe := h.broker.Unsubscribe
+	if pattern {
+		unsubscribe = h.broker.PUnsubscribe
+	}
+	if err := unsubscribe(key); err != nil && h.dropLog.Allow() {
 		h.log.Warn("unsubscribe not sent", "channel", key, "err", err)
 	}
+}
+
+// escapeGlob escapes every glob character of s (the channel prefix), '*'
+// included, so that a pattern matches it literally.
+func escapeGlob(s string) string {
+	if !strings.ContainsAny(s, `*?[]\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(`*?[]\`, s[i]) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // markDown forgets every channel (their subscriptions belong to sessions
@@ -273,14 +326,17 @@ func (h *hub) markDown(err error) {
 		msg = err.Error()
 	}
 	h.mu.Lock()
-	for _, ch := range h.channels {
-		if !ch.isReady {
-			ch.failed = true
-			ch.isReady = true
-			close(ch.ready)
+	for _, table := range []map[string]*channel{h.channels, h.patterns} {
+		for _, ch := range table {
+			if !ch.isReady {
+				ch.failed = true
+				ch.isReady = true
+				close(ch.ready)
+			}
 		}
 	}
 	h.channels = map[string]*channel{}
+	h.patterns = map[string]*channel{}
 	wasUp := h.up.Swap(false)
 	h.mu.Unlock()
 	if errors.Is(err, context.Canceled) { // the router is stopping

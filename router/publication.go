@@ -17,6 +17,7 @@ import (
 // by every subscription it is delivered to. It is immutable after decode.
 type publication struct {
 	name        string                     // subscription name, "service.topic"
+	channel     string                     // for a wildcard subscription, the name published to; "" otherwise
 	data        json.RawMessage            // "data", verbatim
 	publishedAt json.RawMessage            // "published_at" as a JSON string, when valid
 	top         map[string]json.RawMessage // every top-level member; only when the service filters
@@ -102,6 +103,14 @@ func decodePublication(name string, payload []byte, withTop, withOffset bool, no
 	return p, warn, nil
 }
 
+// forWildcard makes p, decoded for the name it was published to, a
+// delivery of the wildcard subscription name: "subscription" is the
+// wildcard name and "channel" the name published to.
+func (p *publication) forWildcard(name string) {
+	p.name, p.channel = name, p.name
+	p.plain = p.encode(nil)
+}
+
 // takeOffset keeps raw as the publication's offset when it is one; anything
 // else (a publisher's own "offset" on a plain PUBLISH) is left out.
 func (p *publication) takeOffset(raw json.RawMessage) {
@@ -140,6 +149,9 @@ func decodeOptions(raw json.RawMessage) *pubOptions {
 func (p *publication) encode(extra []byte) []byte {
 	o := newObject(64 + len(p.name) + len(p.data) + len(extra) + len(p.publishedAt))
 	o.str("event", "message").str("subscription", p.name).raw("data", p.data)
+	if p.channel != "" {
+		o.str("channel", p.channel)
+	}
 	o.fields(extra)
 	if p.publishedAt != nil {
 		o.raw("published_at", p.publishedAt)

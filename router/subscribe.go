@@ -112,7 +112,10 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 
 	// 2. Redis subscribe; deliveries are held back from here on.
 	sub := newSubscription(s, t.name, t.service, svc, fs)
-	sub.member = presenceMember(svc, fs)
+	sub.wildcard = svc.IsWildcard(t.name)
+	if !sub.wildcard { // presence and history are per name
+		sub.member = presenceMember(svc, fs)
+	}
 	sub.presenceSeq = s.r.tracker.Seq()
 	if err := s.joinChannels(cfg, sub); err != nil {
 		sub.end()
@@ -136,7 +139,7 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 
 	// History: the newest offset and, with since, what the client missed.
 	var rec *recovery
-	if h := svc.History; h != nil {
+	if h := svc.History; h != nil && !sub.wildcard {
 		var err error
 		if rec, err = s.readHistory(cfg, sub, h, ev.field("since")); err != nil {
 			sub.end()
@@ -179,7 +182,7 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 // SUBSCRIBE is confirmed.
 func (s *session) joinChannels(cfg *services.Config, sub *subscription) error {
 	for _, h := range s.r.hubs {
-		ch, err := h.join(sub.name, sub)
+		ch, err := h.join(sub.name, sub, sub.wildcard)
 		if err != nil {
 			return err
 		}

@@ -68,6 +68,7 @@ type subscription struct {
 	svc       *services.Service // the service's configuration at subscribe time
 	fields    atomic.Pointer[fieldSet]
 	channels  []*channel // one per Redis
+	wildcard  bool       // a pattern subscription (wildcard_subscriptions and '*' in the topic)
 	member    string     // presence member JSON; "" when the service had no presence
 	// presenceSeq is this node's presence event count when the
 	// subscription began: its events up to there came before it.

@@ -51,6 +51,8 @@ func TestAuthenticationKeys(t *testing.T) {
 		{"jwt bad jwks url", "authentication: {jwt: {jwks_url: 'ftp://id/'}}", "authentication.jwt.jwks_url", "must be an absolute http or https URL"},
 		{"jwt duplicate field", "authentication: {jwt: {jwks_url: 'https://id/', auth_fields: [sub, sub]}}", "authentication.jwt.auth_fields[1]", "duplicate field"},
 		{"require_allowed_subscription", "services: {chat: {require_allowed_subscription: true}}", "", ""},
+		{"wildcard_subscriptions", "services: {chat: {wildcard_subscriptions: true}}", "", ""},
+		{"wildcard_subscriptions not a bool", "services: {chat: {wildcard_subscriptions: yes please}}", "services.chat.wildcard_subscriptions", "must be true or false"},
 		{"require_allowed_subscription not a bool", "services: {chat: {require_allowed_subscription: 1}}", "services.chat.require_allowed_subscription", "must be true or false"},
 	}
 	for _, tt := range tests {

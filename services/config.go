@@ -304,6 +304,11 @@ type Service struct {
 	// matches one of the session's allowed_subscriptions patterns.
 	// Default false.
 	RequireAllowedSubscription bool `yaml:"require_allowed_subscription"`
+	// WildcardSubscriptions makes a subscription name whose topic holds
+	// '*' receive every message published to a matching name of the
+	// service (a Redis pattern subscription). Default false: '*' is an
+	// ordinary character.
+	WildcardSubscriptions bool `yaml:"wildcard_subscriptions"`
 	// History keeps each subscription name's newest messages in Redis so
 	// that clients can recover what they missed. Nil (the default) keeps
 	// none.
@@ -326,6 +331,17 @@ const MaxHistorySize = 100000
 // defaultHistory returns the history defaults, which `history: {}` gets.
 func defaultHistory() History {
 	return History{Size: 100, TTL: Duration(10 * time.Minute)}
+}
+
+// IsWildcard reports whether name (service.topic) of service s is a
+// wildcard subscription: the service has wildcard_subscriptions and the
+// topic holds '*'. A nil Service has all defaults.
+func (s *Service) IsWildcard(name string) bool {
+	if s == nil || !s.WildcardSubscriptions {
+		return false
+	}
+	_, topic, _ := strings.Cut(name, ".")
+	return strings.Contains(topic, "*")
 }
 
 // RequiresAuthentication reports whether subscribing needs an authenticated
