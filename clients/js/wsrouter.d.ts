@@ -70,6 +70,13 @@ export interface ClientOptions {
    * it the client does not authenticate.
    */
   ticket?: () => Promise<string> | string;
+  /**
+   * Returns a JWT for the router's jwt method. Called on every (re)connect
+   * and again before the token's exp (halfway through a short token's life,
+   * 30 s before a long one's end), so subscriptions never lapse. Takes
+   * precedence over ticket.
+   */
+  token?: () => Promise<string> | string;
   /** Send a ping event this often; 0 disables. Default 15000. */
   pingInterval?: number;
   /** Reconnect when a ping is not answered within this. Default 10000. */

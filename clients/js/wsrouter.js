@@ -1,5 +1,5 @@
 // wsrouter client: one WebSocket to a wsrouter (or SocketShark) server,
-// ticket authentication, subscriptions with promise replies, liveness
+// ticket or JWT authentication (the token refreshed before it expires), subscriptions with promise replies, liveness
 // pings, and reconnection that restores every subscription in order.
 // Dependency-free ES module for browsers and Node (22+, or 20 with
 // --experimental-websocket); wsrouter.global.js is the same code for a
@@ -46,6 +46,25 @@ export class RouterError extends Error {
     super(message);
     this.name = 'RouterError';
     this.reply = reply ?? null;
+  }
+}
+
+/**
+ * The expiry of a JWT in milliseconds since the epoch (its exp claim), or
+ * null when it has none or is not a JWT. The token is not verified: the
+ * router does that; the client only needs to know when to refresh it.
+ */
+function tokenExpiry(token) {
+  if (typeof token !== 'string') return null;
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const json = typeof atob === 'function' ? atob(b64) : Buffer.from(b64, 'base64').toString('binary');
+    const exp = JSON.parse(json).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
+  } catch {
+    return null;
   }
 }
 
@@ -357,7 +376,17 @@ export class Client {
 
   async _authenticate(gen) {
     const getTicket = this.options.ticket;
-    if (getTicket) {
+    if (this.options.token) {
+      try {
+        await this._sendToken(gen);
+      } catch (err) {
+        if (gen !== this._generation) return;
+        this._emit('error', err);
+        this._lost(gen, { reason: 'token: ' + (err?.message ?? err) });
+        return;
+      }
+      if (gen !== this._generation) return;
+    } else if (getTicket) {
       let ticket;
       try {
         ticket = await getTicket();
@@ -383,6 +412,39 @@ export class Client {
     this._startPing(gen);
     for (const sub of this._subs.values()) {
       if (!sub._unsubscribing) this._sendSubscribe(sub);
+    }
+  }
+
+  // _sendToken gets a token from options.token, authenticates connection
+  // `gen` with it ({"event":"auth","method":"jwt"}) and schedules the next
+  // one before it expires, so the router never ends the subscriptions for
+  // an expired token. It throws when the token function or the router fail.
+  async _sendToken(gen) {
+    const token = await this.options.token();
+    if (gen !== this._generation) return;
+    await this._request({ event: 'auth', method: 'jwt', token });
+    if (gen !== this._generation) return;
+    const exp = tokenExpiry(token);
+    if (exp === null) return;
+    const left = exp - Date.now();
+    // Refresh with a margin of half the lifetime, at most 30 s: a short
+    // token is renewed halfway, a long one half a minute before its end.
+    const delay = Math.max(0, left - Math.min(30000, left / 2));
+    this._later(delay, () => this._refreshToken(gen, exp));
+  }
+
+  // _refreshToken authenticates again with a fresh token; a failure is
+  // reported on "error" and tried again every few seconds until the old
+  // token expires (the router then ends the subscriptions that need it).
+  async _refreshToken(gen, exp) {
+    if (gen !== this._generation || this.state !== States.CONNECTED) return;
+    try {
+      await this._sendToken(gen);
+    } catch (err) {
+      if (gen !== this._generation) return;
+      this._emit('error', err);
+      const left = exp - Date.now();
+      if (left > 0) this._later(Math.min(5000, left / 2), () => this._refreshToken(gen, exp));
     }
   }
 
