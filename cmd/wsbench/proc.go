@@ -75,7 +75,7 @@ func checkServerFileLimit(pid, clients int) error {
 		return nil // unlimited or an unknown format: nothing to check
 	}
 	if need := uint64(clients) + fileReserve; need > soft {
-		return fmt.Errorf("wsbench: -clients %d needs %d open files in the server, and server PID %d may have %d. %s Start the server from a shell with the higher limit.",
+		return fmt.Errorf("wsbench: -clients %d needs %d open files in the server, and server PID %d may have %d. %s Start the server from a shell with the higher limit",
 			clients, need, pid, soft, raiseAdvice(need))
 	}
 	return nil
