@@ -3,13 +3,15 @@ package router
 import (
 	"testing"
 
+	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
-func ticketConfig(t *testing.T, svc *service) *services.Config {
+func ticketConfig(t *testing.T, svc *wstest.Service) *services.Config {
 	cfg := testConfig(t)
 	cfg.Authentication = &services.Authentication{Ticket: &services.Ticket{
-		ValidationURL: svc.url("/ticket"),
+		ValidationURL: svc.URL("/ticket"),
 		AuthFields:    []string{"user_id", "session_id"},
 	}}
 	return cfg
@@ -17,8 +19,8 @@ func ticketConfig(t *testing.T, svc *service) *services.Config {
 
 func TestAuth(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.on("/ticket", func(body map[string]any) (int, string) {
+	svc := wstest.NewService(t)
+	svc.On("/ticket", func(body map[string]any) (int, any) {
 		switch body["ticket"] {
 		case "good":
 			return 200, `{"status":"ok","user_id":7,"other":"x"}`
@@ -57,8 +59,8 @@ func TestAuth(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := h.dial()
-			c.send(tc.send)
-			c.expect(tc.want)
+			c.Send(tc.send)
+			c.Expect(tc.want)
 		})
 	}
 }
@@ -67,8 +69,8 @@ func TestAuthWithoutAuthenticationConfigured(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, testConfig(t))
 	c := h.dial()
-	c.send(`{"event":"auth","ticket":"good"}`)
-	c.expect(`{"event":"auth","status":"error","error":"Authentication method unsupported."}`)
+	c.Send(`{"event":"auth","ticket":"good"}`)
+	c.Expect(`{"event":"auth","status":"error","error":"Authentication method unsupported."}`)
 }
 
 // TestReauthKeepsFieldsOnFailure: a failed second auth keeps the fields of
@@ -76,8 +78,8 @@ func TestAuthWithoutAuthenticationConfigured(t *testing.T) {
 // the authorizer's request body.
 func TestReauthKeepsFieldsOnFailure(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.on("/ticket", func(body map[string]any) (int, string) {
+	svc := wstest.NewService(t)
+	svc.On("/ticket", func(body map[string]any) (int, any) {
 		switch body["ticket"] {
 		case "u1":
 			return 200, `{"status":"ok","user_id":1,"session_id":"s1"}`
@@ -87,30 +89,30 @@ func TestReauthKeepsFieldsOnFailure(t *testing.T) {
 		return 200, `{"status":"error","error":"Bad ticket."}`
 	})
 	cfg := ticketConfig(t, svc)
-	cfg.Services["books"] = &services.Service{Authorizer: svc.url("/authorize")}
+	cfg.Services["books"] = &services.Service{Authorizer: svc.URL("/authorize")}
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.a"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.a","status":"error","error":"Authentication required."}`)
-	c.send(`{"event":"auth","ticket":"u1"}`)
-	c.expect(`{"event":"auth","status":"ok"}`)
-	c.send(`{"event":"auth","ticket":"nope"}`)
-	c.expect(`{"event":"auth","status":"error","error":"Bad ticket."}`)
-	c.send(`{"event":"subscribe","subscription":"books.a"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
-	c.send(`{"event":"auth","ticket":"u2"}`)
-	c.expect(`{"event":"auth","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
-	calls := svc.callsTo("/authorize")
+	c.Send(`{"event":"subscribe","subscription":"books.a"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.a","status":"error","error":"Authentication required."}`)
+	c.Send(`{"event":"auth","ticket":"u1"}`)
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	c.Send(`{"event":"auth","ticket":"nope"}`)
+	c.Expect(`{"event":"auth","status":"error","error":"Bad ticket."}`)
+	c.Send(`{"event":"subscribe","subscription":"books.a"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
+	c.Send(`{"event":"auth","ticket":"u2"}`)
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	calls := svc.Calls("/authorize")
 	if len(calls) != 2 {
 		t.Fatalf("authorizer calls = %d, want 2", len(calls))
 	}
-	if want := `{"session_id":"s1","subscription":"books.a","user_id":1}`; !jsonSame([]byte(calls[0].raw), []byte(want)) {
-		t.Errorf("first body = %s, want %s", calls[0].raw, want)
+	if want := `{"session_id":"s1","subscription":"books.a","user_id":1}`; !control.JSONEqual([]byte(calls[0].Raw), []byte(want)) {
+		t.Errorf("first body = %s, want %s", calls[0].Raw, want)
 	}
-	if want := `{"subscription":"books.b","user_id":2}`; !jsonSame([]byte(calls[1].raw), []byte(want)) {
-		t.Errorf("second body = %s, want %s", calls[1].raw, want)
+	if want := `{"subscription":"books.b","user_id":2}`; !control.JSONEqual([]byte(calls[1].Raw), []byte(want)) {
+		t.Errorf("second body = %s, want %s", calls[1].Raw, want)
 	}
 }
 
@@ -118,18 +120,18 @@ func TestReauthKeepsFieldsOnFailure(t *testing.T) {
 // field still authenticates the session.
 func TestAuthEmptyFieldsStillAuthenticates(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	h := newHarness(t, func() *services.Config {
 		cfg := ticketConfig(t, svc)
 		cfg.Services["books"] = &services.Service{}
 		return cfg
 	}())
 	c := h.dial()
-	c.send(`{"event":"auth","ticket":"x"}`)
-	c.expect(`{"event":"auth","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"books.a"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
-	if got := svc.callsTo("/ticket"); len(got) != 1 || got[0].raw != `{"ticket":"x"}` {
+	c.Send(`{"event":"auth","ticket":"x"}`)
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.a"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
+	if got := svc.Calls("/ticket"); len(got) != 1 || got[0].Raw != `{"ticket":"x"}` {
 		t.Fatalf("ticket calls = %+v", got)
 	}
 }

@@ -21,14 +21,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/wsrouter/wsrouter/control"
 	"github.com/wsrouter/wsrouter/internal/testjwks"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
-
-// wsURL is the harness's WebSocket address with query.
-func (h *harness) wsURL(query string) string {
-	return "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/ws" + query
-}
 
 // dialRefused dials with header and expects the upgrade to be refused;
 // it returns the HTTP status and body.
@@ -49,26 +46,26 @@ func (h *harness) dialRefused(header http.Header) (int, string) {
 }
 
 // dialWith dials with header and query; the upgrade must succeed.
-func (h *harness) dialWith(header http.Header, query string) *client {
+func (h *harness) dialWith(header http.Header, query string) *wstest.Client {
 	h.t.Helper()
-	return dialURLWith(h.t, h.wsURL(query), &websocket.DialOptions{HTTPHeader: header})
+	return wstest.DialWith(h.t, h.wsURL(query), wstest.Options{Dial: &websocket.DialOptions{HTTPHeader: header}})
 }
 
-func connectConfig(t *testing.T, svc *service, required bool) *services.Config {
+func connectConfig(t *testing.T, svc *wstest.Service, required bool) *services.Config {
 	cfg := testConfig(t)
 	cfg.HTTP.Tries = 2
 	cfg.Authentication = &services.Authentication{Connect: &services.Connect{
-		URL:            svc.url("/connect"),
+		URL:            svc.URL("/connect"),
 		ForwardHeaders: []string{"Cookie", "Authorization"},
 		AuthFields:     []string{"user_id"},
 		Required:       &required,
 	}}
-	cfg.Services["chat"] = &services.Service{Authorizer: svc.url("/authorize")}
+	cfg.Services["chat"] = &services.Service{Authorizer: svc.URL("/authorize")}
 	return cfg
 }
 
 // connectApp answers the connect check by the session cookie.
-func connectApp(body map[string]any) (int, string) {
+func connectApp(body map[string]any) (int, any) {
 	headers, _ := body["headers"].(map[string]any)
 	switch headers["Cookie"] {
 	case "session=alice":
@@ -87,25 +84,25 @@ func cookie(v string) http.Header { return http.Header{"Cookie": {v}} }
 
 func TestConnectAuth(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.on("/connect", connectApp)
+	svc := wstest.NewService(t)
+	svc.On("/connect", connectApp)
 	h := newHarness(t, connectConfig(t, svc, true))
 
 	t.Run("accepted: authenticated before the first frame", func(t *testing.T) {
 		c := h.dialWith(http.Header{"Cookie": {"session=alice"}, "Authorization": {"Bearer x"}, "X-Private": {"no"}}, "?room=7&room=8")
-		c.send(`{"event":"subscribe","subscription":"chat.a"}`)
-		c.expect(`{"event":"subscribe","subscription":"chat.a","status":"ok"}`)
-		calls := svc.callsTo("/authorize")
-		if len(calls) == 0 || !jsonSame([]byte(calls[len(calls)-1].raw), []byte(`{"subscription":"chat.a","user_id":1}`)) {
+		c.Send(`{"event":"subscribe","subscription":"chat.a"}`)
+		c.Expect(`{"event":"subscribe","subscription":"chat.a","status":"ok"}`)
+		calls := svc.Calls("/authorize")
+		if len(calls) == 0 || !control.JSONEqual([]byte(calls[len(calls)-1].Raw), []byte(`{"subscription":"chat.a","user_id":1}`)) {
 			t.Fatalf("authorizer calls = %+v", calls)
 		}
 		var found bool
-		for _, call := range svc.callsTo("/connect") {
-			if strings.Contains(call.raw, "session=alice") {
+		for _, call := range svc.Calls("/connect") {
+			if strings.Contains(call.Raw, "session=alice") {
 				found = true
 				want := `{"headers":{"Cookie":"session=alice","Authorization":"Bearer x"},"remote_addr":"127.0.0.1","query":{"room":"7"}}`
-				if !jsonSame([]byte(call.raw), []byte(want)) {
-					t.Errorf("connect body = %s\nwant %s", call.raw, want)
+				if !control.JSONEqual([]byte(call.Raw), []byte(want)) {
+					t.Errorf("connect body = %s\nwant %s", call.Raw, want)
 				}
 			}
 		}
@@ -126,7 +123,7 @@ func TestConnectAuth(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := h.dialRefused(cookie(tc.cookie))
-			if code != tc.code || !jsonSame([]byte(body), []byte(tc.body)) {
+			if code != tc.code || !control.JSONEqual([]byte(body), []byte(tc.body)) {
 				t.Fatalf("refusal = %d %s, want %d %s", code, body, tc.code, tc.body)
 			}
 		})
@@ -145,32 +142,32 @@ func TestConnectAuth(t *testing.T) {
 // connection unauthenticated, and a later auth event works as before.
 func TestConnectAuthNotRequired(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.on("/connect", connectApp)
+	svc := wstest.NewService(t)
+	svc.On("/connect", connectApp)
 	cfg := connectConfig(t, svc, false)
-	cfg.Authentication.Ticket = &services.Ticket{ValidationURL: svc.url("/ticket"), AuthFields: []string{"user_id"}}
-	svc.answer("/ticket", 200, `{"status":"ok","user_id":2}`)
+	cfg.Authentication.Ticket = &services.Ticket{ValidationURL: svc.URL("/ticket"), AuthFields: []string{"user_id"}}
+	svc.Answer("/ticket", 200, `{"status":"ok","user_id":2}`)
 	h := newHarness(t, cfg)
 	for _, ck := range []string{"session=expired", "session=down"} {
 		c := h.dialWith(cookie(ck), "")
-		c.send(`{"event":"subscribe","subscription":"chat.a"}`)
-		c.expect(`{"event":"subscribe","subscription":"chat.a","status":"error","error":"Authentication required."}`)
-		c.send(`{"event":"auth","ticket":"t"}`)
-		c.expect(`{"event":"auth","status":"ok"}`)
-		c.send(`{"event":"subscribe","subscription":"chat.a"}`)
-		c.expect(`{"event":"subscribe","subscription":"chat.a","status":"ok"}`)
+		c.Send(`{"event":"subscribe","subscription":"chat.a"}`)
+		c.Expect(`{"event":"subscribe","subscription":"chat.a","status":"error","error":"Authentication required."}`)
+		c.Send(`{"event":"auth","ticket":"t"}`)
+		c.Expect(`{"event":"auth","status":"ok"}`)
+		c.Send(`{"event":"subscribe","subscription":"chat.a"}`)
+		c.Expect(`{"event":"subscribe","subscription":"chat.a","status":"ok"}`)
 	}
 	c := h.dialWith(cookie("session=alice"), "")
-	c.send(`{"event":"subscribe","subscription":"chat.a"}`)
-	c.expect(`{"event":"subscribe","subscription":"chat.a","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.a"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.a","status":"ok"}`)
 }
 
 // TestConnectAuthReload: a connect section added by a reload checks the
 // next upgrade.
 func TestConnectAuthReload(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.on("/connect", connectApp)
+	svc := wstest.NewService(t)
+	svc.On("/connect", connectApp)
 	cfg := testConfig(t)
 	h := newHarness(t, cfg)
 	h.dialWith(cookie("session=expired"), "")
@@ -265,32 +262,32 @@ func TestJWTAuthKeyKinds(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := newService(t)
+			svc := wstest.NewService(t)
 			cfg := testConfig(t)
 			j := tc.jwt
 			j.AuthFields = k.authFields
 			cfg.Authentication = &services.Authentication{JWT: &j}
-			cfg.Services["books"] = &services.Service{Authorizer: svc.url("/authorize")}
+			cfg.Services["books"] = &services.Service{Authorizer: svc.URL("/authorize")}
 			h := newHarness(t, cfg)
 			c := h.dial()
-			c.send(authJWT(tc.bad))
-			c.expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
-			c.send(`{"event":"auth","method":"jwt"}`)
-			c.expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
-			c.send(`{"event":"subscribe","subscription":"books.a"}`)
-			c.expect(`{"event":"subscribe","subscription":"books.a","status":"error","error":"Authentication required."}`)
-			c.send(authJWT(tc.good()))
-			c.expect(`{"event":"auth","status":"ok"}`)
-			c.send(`{"event":"subscribe","subscription":"books.a"}`)
-			c.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
-			if calls := svc.callsTo("/authorize"); len(calls) != 1 || !jsonSame([]byte(calls[0].raw), []byte(`{"subscription":"books.a","sub":"u1","user_id":7}`)) {
+			c.Send(authJWT(tc.bad))
+			c.Expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
+			c.Send(`{"event":"auth","method":"jwt"}`)
+			c.Expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
+			c.Send(`{"event":"subscribe","subscription":"books.a"}`)
+			c.Expect(`{"event":"subscribe","subscription":"books.a","status":"error","error":"Authentication required."}`)
+			c.Send(authJWT(tc.good()))
+			c.Expect(`{"event":"auth","status":"ok"}`)
+			c.Send(`{"event":"subscribe","subscription":"books.a"}`)
+			c.Expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
+			if calls := svc.Calls("/authorize"); len(calls) != 1 || !control.JSONEqual([]byte(calls[0].Raw), []byte(`{"subscription":"books.a","sub":"u1","user_id":7}`)) {
 				t.Fatalf("authorizer calls = %+v", calls)
 			}
 			if tc.rotate != nil {
-				c.send(authJWT(tc.rotate()))
-				c.expect(`{"event":"auth","status":"ok"}`)
-				c.send(authJWT(tc.good())) // k1 is gone from the set
-				c.expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
+				c.Send(authJWT(tc.rotate()))
+				c.Expect(`{"event":"auth","status":"ok"}`)
+				c.Send(authJWT(tc.good())) // k1 is gone from the set
+				c.Expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
 			}
 		})
 	}
@@ -314,38 +311,38 @@ func TestJWTExpiry(t *testing.T) {
 
 	t.Run("without refresh", func(t *testing.T) {
 		c := h.dial()
-		c.send(authJWT(token(time.Minute)))
-		c.expect(`{"event":"auth","status":"ok"}`)
-		c.send(`{"event":"subscribe","subscription":"books.a"}`)
-		c.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
-		c.send(`{"event":"subscribe","subscription":"news.a"}`)
-		c.expect(`{"event":"subscribe","subscription":"news.a","status":"ok"}`)
+		c.Send(authJWT(token(time.Minute)))
+		c.Expect(`{"event":"auth","status":"ok"}`)
+		c.Send(`{"event":"subscribe","subscription":"books.a"}`)
+		c.Expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
+		c.Send(`{"event":"subscribe","subscription":"news.a"}`)
+		c.Expect(`{"event":"subscribe","subscription":"news.a","status":"ok"}`)
 		clk.Advance(time.Minute)
-		c.expect(`{"event":"unsubscribe","subscription":"books.a","error":"Authentication expired."}`)
-		c.send(`{"event":"subscribe","subscription":"books.b"}`)
-		c.expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Authentication required."}`)
+		c.Expect(`{"event":"unsubscribe","subscription":"books.a","error":"Authentication expired."}`)
+		c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+		c.Expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Authentication required."}`)
 		h.publish("news.a", `{"subscription":"news.a","data":1}`)
-		c.expect(`{"event":"message","subscription":"news.a","data":1}`)
+		c.Expect(`{"event":"message","subscription":"news.a","data":1}`)
 	})
 	t.Run("with refresh", func(t *testing.T) {
 		c := h.dial()
-		c.send(authJWT(token(time.Minute)))
-		c.expect(`{"event":"auth","status":"ok"}`)
-		c.send(`{"event":"subscribe","subscription":"books.a"}`)
-		c.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
+		c.Send(authJWT(token(time.Minute)))
+		c.Expect(`{"event":"auth","status":"ok"}`)
+		c.Send(`{"event":"subscribe","subscription":"books.a"}`)
+		c.Expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
 		clk.Advance(50 * time.Second)
-		c.send(authJWT(token(time.Minute)))
-		c.expect(`{"event":"auth","status":"ok"}`)
+		c.Send(authJWT(token(time.Minute)))
+		c.Expect(`{"event":"auth","status":"ok"}`)
 		clk.Advance(20 * time.Second) // past the first token's exp
-		c.send(`{"event":"ping","data":"still"}`)
-		c.expect(`{"event":"pong","data":"still"}`)
+		c.Send(`{"event":"ping","data":"still"}`)
+		c.Expect(`{"event":"pong","data":"still"}`)
 		clk.Advance(40 * time.Second) // past the second's
-		c.expect(`{"event":"unsubscribe","subscription":"books.a","error":"Authentication expired."}`)
+		c.Expect(`{"event":"unsubscribe","subscription":"books.a","error":"Authentication expired."}`)
 	})
 	t.Run("an expired token is refused", func(t *testing.T) {
 		c := h.dial()
-		c.send(authJWT(token(-time.Second)))
-		c.expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
+		c.Send(authJWT(token(-time.Second)))
+		c.Expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
 	})
 }
 
@@ -355,27 +352,27 @@ func TestJWTExpiry(t *testing.T) {
 func TestAllowedSubscriptions(t *testing.T) {
 	t.Parallel()
 	k := newJWTKeys(t)
-	svc := newService(t)
-	svc.answer("/ticket", 200, `{"status":"ok","user_id":1,"allowed_subscriptions":["chat.room_*","chat.lobby","chat.a?b"]}`)
-	svc.answer("/connect", 200, `{"status":"ok","allowed_subscriptions":["chat.*"]}`)
+	svc := wstest.NewService(t)
+	svc.Answer("/ticket", 200, `{"status":"ok","user_id":1,"allowed_subscriptions":["chat.room_*","chat.lobby","chat.a?b"]}`)
+	svc.Answer("/connect", 200, `{"status":"ok","allowed_subscriptions":["chat.*"]}`)
 	cfg := testConfig(t)
 	cfg.Authentication = &services.Authentication{
-		Ticket:  &services.Ticket{ValidationURL: svc.url("/ticket")},
-		Connect: &services.Connect{URL: svc.url("/connect")},
+		Ticket:  &services.Ticket{ValidationURL: svc.URL("/ticket")},
+		Connect: &services.Connect{URL: svc.URL("/connect")},
 		JWT:     &services.JWT{HMACSecretFile: k.secretFile},
 	}
-	cfg.Services["chat"] = &services.Service{RequireAllowedSubscription: true, Authorizer: svc.url("/authorize")}
+	cfg.Services["chat"] = &services.Service{RequireAllowedSubscription: true, Authorizer: svc.URL("/authorize")}
 	cfg.Services["books"] = &services.Service{}
 	h := newHarness(t, cfg)
 
 	c := h.dial() // the connect answer allows chat.*
 	for _, name := range []string{"chat.x", "chat.room_1"} {
-		c.send(`{"event":"subscribe","subscription":"` + name + `"}`)
-		c.expect(`{"event":"subscribe","subscription":"` + name + `","status":"ok"}`)
+		c.Send(`{"event":"subscribe","subscription":"` + name + `"}`)
+		c.Expect(`{"event":"subscribe","subscription":"` + name + `","status":"ok"}`)
 	}
-	c.send(`{"event":"auth","ticket":"t"}`) // replaces them
-	c.expect(`{"event":"auth","status":"ok"}`)
-	before := len(svc.callsTo("/authorize"))
+	c.Send(`{"event":"auth","ticket":"t"}`) // replaces them
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	before := len(svc.Calls("/authorize"))
 	cases := []struct {
 		name string
 		ok   bool
@@ -385,25 +382,25 @@ func TestAllowedSubscriptions(t *testing.T) {
 		{"books.any", true}, // no require_allowed_subscription
 	}
 	for _, tc := range cases {
-		c.send(`{"event":"subscribe","subscription":"` + tc.name + `"}`)
+		c.Send(`{"event":"subscribe","subscription":"` + tc.name + `"}`)
 		if tc.ok {
-			c.expect(`{"event":"subscribe","subscription":"` + tc.name + `","status":"ok"}`)
+			c.Expect(`{"event":"subscribe","subscription":"` + tc.name + `","status":"ok"}`)
 		} else {
-			c.expect(`{"event":"subscribe","subscription":"` + tc.name + `","status":"error","error":"Unauthorized."}`)
+			c.Expect(`{"event":"subscribe","subscription":"` + tc.name + `","status":"error","error":"Unauthorized."}`)
 		}
 	}
-	if got := len(svc.callsTo("/authorize")) - before; got != 4 {
+	if got := len(svc.Calls("/authorize")) - before; got != 4 {
 		t.Errorf("authorizer calls = %d, want 4 (none for a refused name)", got)
 	}
-	c.send(`{"event":"subscribe","subscription":"chat.x"}`) // held, though no longer allowed
-	c.expect(`{"event":"subscribe","subscription":"chat.x","status":"error","error":"Already subscribed."}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.x"}`) // held, though no longer allowed
+	c.Expect(`{"event":"subscribe","subscription":"chat.x","status":"error","error":"Already subscribed."}`)
 
-	c.send(authJWT(signToken(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"allowed_subscriptions": []string{"chat.vip"}})))
-	c.expect(`{"event":"auth","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"chat.vip"}`)
-	c.expect(`{"event":"subscribe","subscription":"chat.vip","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"chat.room_9"}`)
-	c.expect(`{"event":"subscribe","subscription":"chat.room_9","status":"error","error":"Unauthorized."}`)
+	c.Send(authJWT(signToken(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"allowed_subscriptions": []string{"chat.vip"}})))
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.vip"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.vip","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.room_9"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.room_9","status":"error","error":"Unauthorized."}`)
 }
 
 // TestConnectAuthLogsNoCredentials: the cookie and Authorization values a
@@ -411,8 +408,8 @@ func TestAllowedSubscriptions(t *testing.T) {
 // the check passes, is refused or fails.
 func TestConnectAuthLogsNoCredentials(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.on("/connect", connectApp)
+	svc := wstest.NewService(t)
+	svc.On("/connect", connectApp)
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := newHarnessWith(t, connectConfig(t, svc, true), Options{Logger: log})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -17,11 +18,11 @@ import (
 // on_message call until release is called (at the latest when the test
 // ends), and a client subscribed to books.b with one message event in
 // that call, so that its next events wait.
-func hangingMessages(t *testing.T, eventsPerSecond float64, burst int) (c *client, release func()) {
+func hangingMessages(t *testing.T, eventsPerSecond float64, burst int) (c *wstest.Client, release func()) {
 	t.Helper()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	held := make(chan struct{})
-	svc.on("/on_message", func(map[string]any) (int, string) {
+	svc.On("/on_message", func(map[string]any) (int, any) {
 		<-held
 		return 200, `{"status":"ok"}`
 	})
@@ -33,14 +34,14 @@ func hangingMessages(t *testing.T, eventsPerSecond float64, burst int) (c *clien
 	cfg.WebSocket.EventsPerSecond = eventsPerSecond
 	cfg.WebSocket.EventsBurst = burst
 	s := open()
-	s.OnMessage = svc.url("/on_message")
+	s.OnMessage = svc.URL("/on_message")
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 	c = h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
-	c.send(`{"event":"message","subscription":"books.b","data":0}`)
-	eventually(t, 5*time.Second, "on_message in flight", func() bool { return len(svc.callsTo("/on_message")) == 1 })
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"message","subscription":"books.b","data":0}`)
+	eventually(t, 5*time.Second, "on_message in flight", func() bool { return len(svc.Calls("/on_message")) == 1 })
 	return c, release
 }
 
@@ -63,11 +64,11 @@ func TestEventBacklogBytesCloses1008(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for range n {
-		if err := c.conn.Write(ctx, websocket.MessageText, frame); err != nil {
+		if err := c.Conn().Write(ctx, websocket.MessageText, frame); err != nil {
 			break // closed by the router
 		}
 	}
-	if got := c.closed(); got != websocket.StatusPolicyViolation {
+	if got := c.Closed(); got != websocket.StatusPolicyViolation {
 		t.Fatalf("close status = %d, want 1008", got)
 	}
 }
@@ -81,14 +82,14 @@ func TestRateLimitedEventsHoldNoBytes(t *testing.T) {
 	frame := largeMessage(60 << 10)
 	n := 2 * maxQueuedEventBytes / len(frame)
 	for range n {
-		c.send(frame)
+		c.Send(frame)
 	}
-	c.send(`not json`)
-	c.send(`{"event":"ping"}`)
+	c.Send(`not json`)
+	c.Send(`{"event":"ping"}`)
 	release()
 	for range n {
-		c.expect(`{"event":"message","status":"error","error":"Rate limit exceeded."}`)
+		c.Expect(`{"event":"message","status":"error","error":"Rate limit exceeded."}`)
 	}
-	c.expect(`{"status":"error","error":"Messages must be JSON and contain an event field."}`)
-	c.expect(`{"event":"ping","status":"error","error":"Rate limit exceeded."}`)
+	c.Expect(`{"status":"error","error":"Messages must be JSON and contain an event field."}`)
+	c.Expect(`{"event":"ping","status":"error","error":"Rate limit exceeded."}`)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/wsrouter/wsrouter/control"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -75,13 +76,13 @@ func TestCompressionDeliversEveryMessage(t *testing.T) {
 			if err := conn.Write(ctx, websocket.MessageText, []byte(`{"event":"ping","data":"`+ping+`"}`)); err != nil {
 				t.Fatal(err)
 			}
-			if _, b, err := conn.Read(ctx); err != nil || !jsonSame(b, []byte(`{"event":"pong","data":"`+ping[:128]+`"}`)) {
+			if _, b, err := conn.Read(ctx); err != nil || !control.JSONEqual(b, []byte(`{"event":"pong","data":"`+ping[:128]+`"}`)) {
 				t.Fatalf("pong: %.80s, %v", b, err)
 			}
 			if err := conn.Write(ctx, websocket.MessageText, []byte(`{"event":"subscribe","subscription":"books.z"}`)); err != nil {
 				t.Fatal(err)
 			}
-			if _, b, err := conn.Read(ctx); err != nil || !jsonSame(b, []byte(`{"event":"subscribe","subscription":"books.z","status":"ok"}`)) {
+			if _, b, err := conn.Read(ctx); err != nil || !control.JSONEqual(b, []byte(`{"event":"subscribe","subscription":"books.z","status":"ok"}`)) {
 				t.Fatalf("subscribe: %s, %v", b, err)
 			}
 			want := deliveries()
@@ -93,7 +94,7 @@ func TestCompressionDeliversEveryMessage(t *testing.T) {
 				if err != nil {
 					t.Fatalf("delivery %d: %v", i, err)
 				}
-				if w := `{"event":"message",` + m[1:]; !jsonSame(b, []byte(w)) {
+				if w := `{"event":"message",` + m[1:]; !control.JSONEqual(b, []byte(w)) {
 					t.Fatalf("delivery %d: got %d bytes %.80s…, want %.80s…", i, len(b), b, w)
 				}
 			}
@@ -137,7 +138,7 @@ func TestCompressionMinBytes(t *testing.T) {
 				if rsv1 {
 					b = inflate(t, b)
 				}
-				if w := `{"event":"message",` + m[1:]; !jsonSame(b, []byte(w)) {
+				if w := `{"event":"message",` + m[1:]; !control.JSONEqual(b, []byte(w)) {
 					t.Fatalf("got %s, want %s", b, w)
 				}
 			}

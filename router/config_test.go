@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -48,19 +49,19 @@ func TestNewValidatesTheConfiguration(t *testing.T) {
 // default: subscribing, publishing, messaging and a reload all work.
 func TestServiceWithoutSettings(t *testing.T) {
 	t.Parallel()
-	cfg := ticketConfig(t, newService(t)) // any ticket is good
+	cfg := ticketConfig(t, wstest.NewService(t)) // any ticket is good
 	cfg.Services["books"] = nil
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Authentication required."}`)
-	c.send(`{"event":"auth","ticket":"t"}`)
-	c.expect(`{"event":"auth","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Authentication required."}`)
+	c.Send(`{"event":"auth","ticket":"t"}`)
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":1}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":1}`)
-	c.send(`{"event":"message","subscription":"books.b","data":2}`)
+	c.Expect(`{"event":"message","subscription":"books.b","data":1}`)
+	c.Send(`{"event":"message","subscription":"books.b","data":2}`)
 
 	next := cloneConfig(cfg)
 	next.Services["books"] = open()
@@ -71,9 +72,9 @@ func TestServiceWithoutSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.publish("books.b", `{"subscription":"books.b","data":3}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":3}`)
-	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
+	c.Expect(`{"event":"message","subscription":"books.b","data":3}`)
+	c.Send(`{"event":"unsubscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
 
 	bad := cloneConfig(cfg)
 	bad.HTTP.Tries = 0

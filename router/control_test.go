@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -14,19 +15,19 @@ import (
 // HTTP API does, and checks which sessions they reach.
 func TestControlCommands(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.on("/ticket", func(body map[string]any) (int, string) {
+	svc := wstest.NewService(t)
+	svc.On("/ticket", func(body map[string]any) (int, any) {
 		return 200, fmt.Sprintf(`{"status":"ok","user_id":%q}`, body["ticket"])
 	})
 	cfg := ticketConfig(t, svc)
-	cfg.Services["books"] = &services.Service{OnUnsubscribe: svc.url("/on_unsubscribe")}
+	cfg.Services["books"] = &services.Service{OnUnsubscribe: svc.URL("/on_unsubscribe")}
 	h := newHarness(t, cfg)
-	clientOf := func(user string) *client {
+	clientOf := func(user string) *wstest.Client {
 		c := h.dial()
-		c.send(map[string]any{"event": "auth", "ticket": user})
-		c.expect(`{"event":"auth","status":"ok"}`)
-		c.send(map[string]any{"event": "subscribe", "subscription": "books.b1"})
-		c.expect(`{"event":"subscribe","status":"ok","subscription":"books.b1"}`)
+		c.Send(map[string]any{"event": "auth", "ticket": user})
+		c.Expect(`{"event":"auth","status":"ok"}`)
+		c.Send(map[string]any{"event": "subscribe", "subscription": "books.b1"})
+		c.Expect(`{"event":"subscribe","status":"ok","subscription":"books.b1"}`)
 		return c
 	}
 	u1, u2, u1b := clientOf("u1"), clientOf("u2"), clientOf("u1")
@@ -50,10 +51,10 @@ func TestControlCommands(t *testing.T) {
 	}
 	h.r.mu.Unlock()
 	command(control.Command{Op: control.Unsubscribe, Session: id, Subscription: "books.b1"})
-	u2.expect(`{"event":"unsubscribe","subscription":"books.b1","error":"Unsubscribed by the service."}`)
-	eventually(t, 5*time.Second, "on_unsubscribe called", func() bool { return len(svc.callsTo("/on_unsubscribe")) == 1 })
-	u2.send(map[string]any{"event": "unsubscribe", "subscription": "books.b1"})
-	u2.expect(`{"event":"unsubscribe","status":"error","subscription":"books.b1","error":"Subscription does not exist."}`)
+	u2.Expect(`{"event":"unsubscribe","subscription":"books.b1","error":"Unsubscribed by the service."}`)
+	eventually(t, 5*time.Second, "on_unsubscribe called", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
+	u2.Send(map[string]any{"event": "unsubscribe", "subscription": "books.b1"})
+	u2.Expect(`{"event":"unsubscribe","status":"error","subscription":"books.b1","error":"Subscription does not exist."}`)
 
 	// A command naming a subscription nobody has, or an unknown user,
 	// does nothing; garbage on the channel is ignored.
@@ -65,13 +66,13 @@ func TestControlCommands(t *testing.T) {
 	// Disconnect by auth field closes every session of that user with
 	// 4000, and no other.
 	command(control.Command{Op: control.Disconnect, Match: map[string]json.RawMessage{"user_id": json.RawMessage(`"u1"`)}})
-	for _, c := range []*client{u1, u1b} {
-		if code := c.closed(); code != closeDisconnected {
+	for _, c := range []*wstest.Client{u1, u1b} {
+		if code := c.Closed(); code != closeDisconnected {
 			t.Errorf("close code %d, want 4000", code)
 		}
 	}
-	for _, c := range []*client{u2, anon} {
-		c.send(`{"event":"ping","data":"x"}`)
-		c.expect(`{"event":"pong","data":"x"}`)
+	for _, c := range []*wstest.Client{u2, anon} {
+		c.Send(`{"event":"ping","data":"x"}`)
+		c.Expect(`{"event":"pong","data":"x"}`)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -27,18 +29,18 @@ const epochReset = "99999999999"
 // only fairness, not their cap, lets the other service through in time.
 func TestRateLimitedServiceDoesNotStallOthersCloseCallbacks(t *testing.T) {
 	t.Parallel()
-	limited := newService(t)
-	limited.setHeader("X-Rate-Limit-Reset", epochReset)
-	limited.answer("/on_unsubscribe", 429, `{}`)
-	healthy := newService(t)
+	limited := wstest.NewService(t)
+	limited.SetHeader("X-Rate-Limit-Reset", epochReset)
+	limited.Answer("/on_unsubscribe", 429, `{}`)
+	healthy := wstest.NewService(t)
 
 	cfg := testConfig(t)
 	cfg.HTTP.MaxConcurrency = 4
 	cfg.HTTP.Timeout = services.Duration(10 * time.Second)
 	cfg.HTTP.Tries = 2
-	for name, svc := range map[string]*service{"limited": limited, "healthy": healthy} {
+	for name, svc := range map[string]*wstest.Service{"limited": limited, "healthy": healthy} {
 		s := open()
-		s.OnUnsubscribe = svc.url("/on_unsubscribe")
+		s.OnUnsubscribe = svc.URL("/on_unsubscribe")
 		cfg.Services[name] = s
 	}
 	h := newHarness(t, cfg)
@@ -46,20 +48,20 @@ func TestRateLimitedServiceDoesNotStallOthersCloseCallbacks(t *testing.T) {
 	c := h.dial()
 	const n = 16 // four times max_concurrency
 	for i := range n {
-		c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"limited.l%d"}`, i))
-		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"limited.l%d","status":"ok"}`, i))
+		c.Send(fmt.Sprintf(`{"event":"subscribe","subscription":"limited.l%d"}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"subscribe","subscription":"limited.l%d","status":"ok"}`, i))
 	}
-	c.conn.CloseNow()
+	c.CloseNow()
 	eventually(t, 10*time.Second, "the rate-limited service's first answers", func() bool {
-		return len(limited.callsTo("/on_unsubscribe")) >= 2
+		return len(limited.Calls("/on_unsubscribe")) >= 2
 	})
 
 	other := h.dial()
-	other.send(`{"event":"subscribe","subscription":"healthy.h"}`)
-	other.expect(`{"event":"subscribe","subscription":"healthy.h","status":"ok"}`)
-	other.conn.CloseNow()
+	other.Send(`{"event":"subscribe","subscription":"healthy.h"}`)
+	other.Expect(`{"event":"subscribe","subscription":"healthy.h","status":"ok"}`)
+	other.CloseNow()
 	eventually(t, 8*time.Second, "the healthy service's on_unsubscribe", func() bool {
-		return len(healthy.callsTo("/on_unsubscribe")) == 1
+		return len(healthy.Calls("/on_unsubscribe")) == 1
 	})
 }
 
@@ -68,42 +70,42 @@ func TestRateLimitedServiceDoesNotStallOthersCloseCallbacks(t *testing.T) {
 // nor in the close queue: each wait ends within tries × timeout.
 func TestRateLimitResetWaitIsCapped(t *testing.T) {
 	t.Parallel()
-	limited := newService(t)
-	limited.setHeader("X-Rate-Limit-Reset", epochReset)
-	limited.answer("/authorize", 429, `{}`)
-	limited.answer("/on_unsubscribe", 429, `{}`)
+	limited := wstest.NewService(t)
+	limited.SetHeader("X-Rate-Limit-Reset", epochReset)
+	limited.Answer("/authorize", 429, `{}`)
+	limited.Answer("/on_unsubscribe", 429, `{}`)
 
 	cfg := testConfig(t)
 	cfg.HTTP.Timeout = services.Duration(300 * time.Millisecond)
 	cfg.HTTP.Tries = 2
 	guarded := open()
-	guarded.Authorizer = limited.url("/authorize")
+	guarded.Authorizer = limited.URL("/authorize")
 	cfg.Services["guarded"] = guarded
 	closing := open()
-	closing.OnUnsubscribe = limited.url("/on_unsubscribe")
+	closing.OnUnsubscribe = limited.URL("/on_unsubscribe")
 	cfg.Services["closing"] = closing
 	h := newHarness(t, cfg)
 
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"guarded.g"}`)
+	c.Send(`{"event":"subscribe","subscription":"guarded.g"}`)
 	select {
-	case got := <-c.frames:
+	case got := <-c.Frames():
 		want := `{"event":"subscribe","subscription":"guarded.g","status":"error","error":"Service unavailable."}`
-		if !jsonSame(got, []byte(want)) {
+		if !control.JSONEqual(got, []byte(want)) {
 			t.Fatalf("got %s, want %s", got, want)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("subscribe still waiting on the 429 reset header after 15 s")
 	}
-	if n := len(limited.callsTo("/authorize")); n != 2 {
+	if n := len(limited.Calls("/authorize")); n != 2 {
 		t.Errorf("authorizer tries = %d, want 2", n)
 	}
 
-	c.send(`{"event":"subscribe","subscription":"closing.c"}`)
-	c.expect(`{"event":"subscribe","subscription":"closing.c","status":"ok"}`)
-	c.conn.CloseNow()
+	c.Send(`{"event":"subscribe","subscription":"closing.c"}`)
+	c.Expect(`{"event":"subscribe","subscription":"closing.c","status":"ok"}`)
+	c.CloseNow()
 	eventually(t, 15*time.Second, "both tries of on_unsubscribe", func() bool {
-		return len(limited.callsTo("/on_unsubscribe")) == 2
+		return len(limited.Calls("/on_unsubscribe")) == 2
 	})
 }
 
@@ -113,24 +115,24 @@ func TestRateLimitResetWaitIsCapped(t *testing.T) {
 // http.max_concurrency, never every slot.
 func TestHungAuthorizerLeavesOtherServicesTheirShare(t *testing.T) {
 	t.Parallel()
-	hung := newService(t)
+	hung := wstest.NewService(t)
 	release := make(chan struct{})
 	var hanging atomic.Int32
-	hung.on("/authorize", func(map[string]any) (int, string) {
+	hung.On("/authorize", func(map[string]any) (int, any) {
 		hanging.Add(1)
 		defer hanging.Add(-1)
 		<-release
 		return 200, `{"status":"ok"}`
 	})
-	healthy := newService(t)
+	healthy := wstest.NewService(t)
 
 	cfg := testConfig(t)
 	cfg.HTTP.MaxConcurrency = 8
 	cfg.HTTP.Timeout = services.Duration(10 * time.Second) // longer than a healthy subscribe may wait
 	cfg.HTTP.Tries = 1
-	for name, svc := range map[string]*service{"hung": hung, "healthy": healthy} {
+	for name, svc := range map[string]*wstest.Service{"hung": hung, "healthy": healthy} {
 		s := open()
-		s.Authorizer = svc.url("/authorize")
+		s.Authorizer = svc.URL("/authorize")
 		cfg.Services[name] = s
 	}
 	h := newHarness(t, cfg)
@@ -146,12 +148,12 @@ func TestHungAuthorizerLeavesOtherServicesTheirShare(t *testing.T) {
 		wg.Go(func() {
 			for n := 0; ctx.Err() == nil; n++ {
 				msg := fmt.Sprintf(`{"event":"subscribe","subscription":"hung.c%d_%d"}`, i, n)
-				if c.conn.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
+				if c.Conn().Write(ctx, websocket.MessageText, []byte(msg)) != nil {
 					return
 				}
 				select {
-				case <-c.frames: // Service unavailable., after the timeout
-				case <-c.done:
+				case <-c.Frames(): // Service unavailable., after the timeout
+				case <-c.Done():
 					return
 				case <-ctx.Done():
 					return
@@ -165,8 +167,8 @@ func TestHungAuthorizerLeavesOtherServicesTheirShare(t *testing.T) {
 
 	c := h.dial()
 	for i := range 20 {
-		c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d"}`, i))
-		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d","status":"ok"}`, i))
+		c.Send(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d"}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d","status":"ok"}`, i))
 	}
 	if n := hanging.Load(); n > 4 {
 		t.Errorf("hung service has %d calls in flight, want at most its share of 4", n)
@@ -178,16 +180,16 @@ func TestHungAuthorizerLeavesOtherServicesTheirShare(t *testing.T) {
 // maps, is garbage as soon as it has been torn down.
 func TestCloseQueueHoldsNoSession(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	release := make(chan struct{})
-	svc.on("/on_unsubscribe", func(map[string]any) (int, string) {
+	svc.On("/on_unsubscribe", func(map[string]any) (int, any) {
 		<-release
 		return 200, `{"status":"ok"}`
 	})
 	cfg := testConfig(t)
 	cfg.HTTP.MaxConcurrency = 2
 	s := open()
-	s.OnUnsubscribe = svc.url("/on_unsubscribe")
+	s.OnUnsubscribe = svc.URL("/on_unsubscribe")
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 	defer close(release) // before the service closes: its handlers return
@@ -195,8 +197,8 @@ func TestCloseQueueHoldsNoSession(t *testing.T) {
 	c := h.dial()
 	const n = 20
 	for i := range n {
-		c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"books.b%d"}`, i))
-		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"books.b%d","status":"ok"}`, i))
+		c.Send(fmt.Sprintf(`{"event":"subscribe","subscription":"books.b%d"}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"subscribe","subscription":"books.b%d","status":"ok"}`, i))
 	}
 	gone := func() weak.Pointer[session] {
 		h.r.mu.Lock()
@@ -207,7 +209,7 @@ func TestCloseQueueHoldsNoSession(t *testing.T) {
 		t.Fatal("no session")
 		return weak.Pointer[session]{}
 	}()
-	c.conn.CloseNow()
+	c.CloseNow()
 	eventually(t, 10*time.Second, "the session torn down, its callbacks queued", func() bool {
 		h.r.mu.Lock()
 		sessions := len(h.r.sessions)
@@ -215,7 +217,7 @@ func TestCloseQueueHoldsNoSession(t *testing.T) {
 		h.r.closeQueue.mu.Lock()
 		queued := h.r.closeQueue.queued
 		h.r.closeQueue.mu.Unlock()
-		return sessions == 0 && queued == n-1 && len(svc.callsTo("/on_unsubscribe")) == 1
+		return sessions == 0 && queued == n-1 && len(svc.Calls("/on_unsubscribe")) == 1
 	})
 	eventually(t, 10*time.Second, "the session collected", func() bool {
 		runtime.GC()
@@ -228,10 +230,10 @@ func TestCloseQueueHoldsNoSession(t *testing.T) {
 // flight and the new one's together stay within http.max_concurrency.
 func TestMaxConcurrencyHoldsAcrossReload(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	release := make(chan struct{})
 	var inFlight, peak atomic.Int32
-	svc.on("/authorize", func(map[string]any) (int, string) {
+	svc.On("/authorize", func(map[string]any) (int, any) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		raise(&peak, n)
@@ -244,7 +246,7 @@ func TestMaxConcurrencyHoldsAcrossReload(t *testing.T) {
 	cfg.HTTP.Tries = 1
 	for _, name := range []string{"a", "b"} { // two services, so that together they can fill the cap
 		s := open()
-		s.Authorizer = svc.url("/authorize")
+		s.Authorizer = svc.URL("/authorize")
 		cfg.Services[name] = s
 	}
 	h := newHarness(t, cfg)
@@ -256,12 +258,12 @@ func TestMaxConcurrencyHoldsAcrossReload(t *testing.T) {
 		}
 	}()
 
-	subscribe := func(round int) []*client {
-		var cs []*client
+	subscribe := func(round int) []*wstest.Client {
+		var cs []*wstest.Client
 		for i := range 6 {
 			for _, name := range []string{"a", "b"} {
 				c := h.dial()
-				c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"%s.r%d_%d"}`, name, round, i))
+				c.Send(fmt.Sprintf(`{"event":"subscribe","subscription":"%s.r%d_%d"}`, name, round, i))
 				cs = append(cs, c)
 			}
 		}
@@ -287,7 +289,7 @@ func TestMaxConcurrencyHoldsAcrossReload(t *testing.T) {
 	}
 	close(release)
 	for _, c := range append(before, after...) {
-		if got := c.next(); !strings.Contains(string(got), `"status":"ok"`) {
+		if got := c.Next(); !strings.Contains(string(got), `"status":"ok"`) {
 			t.Errorf("subscribe answer %s, want ok", got)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -22,15 +24,15 @@ import (
 // healthy service's client subscribes as fast as ever.
 func TestFaultyServicesAffectOnlyTheirClients(t *testing.T) {
 	t.Parallel()
-	faulty := newService(t)
+	faulty := wstest.NewService(t)
 	release := make(chan struct{})
 	defer close(release)
-	faulty.on("/hang", func(map[string]any) (int, string) {
+	faulty.On("/hang", func(map[string]any) (int, any) {
 		<-release
 		return 200, `{"status":"ok"}`
 	})
-	faulty.answer("/500", 500, `boom`)
-	faulty.answer("/garbage", 200, `<html>not json</html>`)
+	faulty.Answer("/500", 500, `boom`)
+	faulty.Answer("/garbage", 200, `<html>not json</html>`)
 	// A service that accepts and resets every connection.
 	reset, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -49,17 +51,17 @@ func TestFaultyServicesAffectOnlyTheirClients(t *testing.T) {
 			c.Close()
 		}
 	}()
-	healthy := newService(t)
+	healthy := wstest.NewService(t)
 
 	cfg := testConfig(t)
 	cfg.HTTP.Timeout = services.Duration(time.Second)
 	cfg.HTTP.Tries = 2
 	for name, url := range map[string]string{
-		"hang":    faulty.url("/hang"),
-		"errors":  faulty.url("/500"),
-		"garbage": faulty.url("/garbage"),
+		"hang":    faulty.URL("/hang"),
+		"errors":  faulty.URL("/500"),
+		"garbage": faulty.URL("/garbage"),
 		"reset":   "http://" + reset.Addr().String() + "/",
-		"healthy": healthy.url("/before_subscribe"),
+		"healthy": healthy.URL("/before_subscribe"),
 	} {
 		s := open()
 		s.BeforeSubscribe = url
@@ -73,11 +75,11 @@ func TestFaultyServicesAffectOnlyTheirClients(t *testing.T) {
 		c := h.dial()
 		go func() {
 			defer wg.Done()
-			c.send(`{"event":"subscribe","subscription":"` + name + `.x"}`)
+			c.Send(`{"event":"subscribe","subscription":"` + name + `.x"}`)
 			want := `{"event":"subscribe","subscription":"` + name + `.x","status":"error","error":"Service unavailable."}`
 			select {
-			case got := <-c.frames:
-				if !jsonSame(got, []byte(want)) {
+			case got := <-c.Frames():
+				if !control.JSONEqual(got, []byte(want)) {
 					t.Errorf("%s: got %s, want %s", name, got, want)
 				}
 			case <-time.After(10 * time.Second):
@@ -90,8 +92,8 @@ func TestFaultyServicesAffectOnlyTheirClients(t *testing.T) {
 	var worst time.Duration
 	for i := range 5 {
 		start := time.Now()
-		c.send(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d"}`, i))
-		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d","status":"ok"}`, i))
+		c.Send(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d"}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"subscribe","subscription":"healthy.h%d","status":"ok"}`, i))
 		worst = max(worst, time.Since(start))
 	}
 	t.Logf("healthy subscribe round trip while other services fail: worst of 5 = %s", worst)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -13,63 +14,63 @@ import (
 // is equal as JSON.
 func TestFieldFilters(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.on("/ticket", func(b map[string]any) (int, string) {
+	svc := wstest.NewService(t)
+	svc.On("/ticket", func(b map[string]any) (int, any) {
 		return 200, fmt.Sprintf(`{"status":"ok","user_id":%v}`, b["ticket"])
 	})
-	svc.on("/authorize", func(b map[string]any) (int, string) {
+	svc.On("/authorize", func(b map[string]any) (int, any) {
 		return 200, fmt.Sprintf(`{"status":"ok","team":"t%v"}`, b["user_id"])
 	})
 	cfg := ticketConfig(t, svc)
 	cfg.Services["books"] = &services.Service{
-		Authorizer:       svc.url("/authorize"),
+		Authorizer:       svc.URL("/authorize"),
 		AuthorizerFields: []string{"team"},
 		ExtraFields:      []string{"org"},
 		FilterFields:     []string{"user_id", "org", "team"},
 	}
 	h := newHarness(t, cfg)
-	subscribe := func(user, org string) *client {
+	subscribe := func(user, org string) *wstest.Client {
 		c := h.dial()
-		c.send(`{"event":"auth","ticket":"` + user + `"}`)
-		c.expect(`{"event":"auth","status":"ok"}`)
-		c.send(`{"event":"subscribe","subscription":"books.b","org":` + org + `}`)
-		c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":` + org + `}`)
+		c.Send(`{"event":"auth","ticket":"` + user + `"}`)
+		c.Expect(`{"event":"auth","status":"ok"}`)
+		c.Send(`{"event":"subscribe","subscription":"books.b","org":` + org + `}`)
+		c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":` + org + `}`)
 		return c
 	}
 	u1 := subscribe("1", "10")
 	u2 := subscribe("2", `"10"`)
 
 	h.publish("books.b", `{"subscription":"books.b","data":"to-user-1","user_id":1}`)
-	u1.expect(`{"event":"message","subscription":"books.b","data":"to-user-1","org":10}`)
+	u1.Expect(`{"event":"message","subscription":"books.b","data":"to-user-1","org":10}`)
 	h.publish("books.b", `{"subscription":"books.b","data":"user-1.0","user_id":1.0}`)
-	u1.expect(`{"event":"message","subscription":"books.b","data":"user-1.0","org":10}`)
+	u1.Expect(`{"event":"message","subscription":"books.b","data":"user-1.0","org":10}`)
 	h.publish("books.b", `{"subscription":"books.b","data":"string-1","user_id":"1"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":"org-number","org":10}`)
-	u1.expect(`{"event":"message","subscription":"books.b","data":"org-number","org":10}`)
+	u1.Expect(`{"event":"message","subscription":"books.b","data":"org-number","org":10}`)
 	h.publish("books.b", `{"subscription":"books.b","data":"org-string","org":"10"}`)
-	u2.expect(`{"event":"message","subscription":"books.b","data":"org-string","org":"10"}`)
+	u2.Expect(`{"event":"message","subscription":"books.b","data":"org-string","org":"10"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":"team-2","team":"t2"}`)
-	u2.expect(`{"event":"message","subscription":"books.b","data":"team-2","org":"10"}`)
+	u2.Expect(`{"event":"message","subscription":"books.b","data":"team-2","org":"10"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":"nobody","team":"t3"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":"all"}`)
-	u1.expect(`{"event":"message","subscription":"books.b","data":"all","org":10}`)
-	u2.expect(`{"event":"message","subscription":"books.b","data":"all","org":"10"}`)
-	u1.quiet(100 * time.Millisecond)
-	u2.quiet(0)
+	u1.Expect(`{"event":"message","subscription":"books.b","data":"all","org":10}`)
+	u2.Expect(`{"event":"message","subscription":"books.b","data":"all","org":"10"}`)
+	u1.Quiet(100 * time.Millisecond)
+	u2.Quiet(0)
 }
 
 func TestOrderOption(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.answer("/before_subscribe", 200, `{"status":"ok","options":{"order":5}}`)
+	svc := wstest.NewService(t)
+	svc.Answer("/before_subscribe", 200, `{"status":"ok","options":{"order":5}}`)
 	cfg := testConfig(t)
 	s := open()
-	s.BeforeSubscribe = svc.url("/before_subscribe")
+	s.BeforeSubscribe = svc.URL("/before_subscribe")
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	pub := func(data string, opts string) {
 		h.publish("books.b", `{"subscription":"books.b","data":"`+data+`","options":`+opts+`}`)
 	}
@@ -85,9 +86,9 @@ func TestOrderOption(t *testing.T) {
 	pub("bad-order-ignored", `{"order":"soon"}`)
 	pub("negative-new-key", `{"order":-3,"order_key":["x"]}`)
 	for _, want := range []string{"six", "string-7", "fraction", "key-a-first", "bad-order-ignored", "negative-new-key"} {
-		c.expect(`{"event":"message","subscription":"books.b","data":"` + want + `"}`)
+		c.Expect(`{"event":"message","subscription":"books.b","data":"` + want + `"}`)
 	}
-	c.quiet(100 * time.Millisecond)
+	c.Quiet(100 * time.Millisecond)
 }
 
 func TestThrottleOption(t *testing.T) {
@@ -96,22 +97,22 @@ func TestThrottleOption(t *testing.T) {
 	cfg.Services["books"] = open()
 	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	for i := range 5 {
 		h.publish("books.b", fmt.Sprintf(`{"subscription":"books.b","data":%d,"options":{"throttle":0.4}}`, i))
 	}
 	h.publish("books.b", `{"subscription":"books.b","data":"other-key","options":{"throttle":0.4,"throttle_key":"k"}}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":0}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":"other-key"}`)
+	c.Expect(`{"event":"message","subscription":"books.b","data":0}`)
+	c.Expect(`{"event":"message","subscription":"books.b","data":"other-key"}`)
 	eventually(t, 5*time.Second, "messages 1 to 3 replaced", func() bool { return counterValue(t, h.r.drops.throttle) == 3 })
 	if d := nextCall(t, clk); d != 400*time.Millisecond {
 		t.Fatalf("the newest throttled message is due in %s, want the period (400ms)", d)
 	}
 	clk.Advance(400 * time.Millisecond)
-	c.expect(`{"event":"message","subscription":"books.b","data":4}`)
+	c.Expect(`{"event":"message","subscription":"books.b","data":4}`)
 	clk.Advance(time.Second)
-	c.quiet(100 * time.Millisecond)
+	c.Quiet(100 * time.Millisecond)
 	if got := counterValue(t, h.r.drops.throttle); got != 3 {
 		t.Fatalf("throttle drops = %v, want 3 (messages 1 to 3 replaced)", got)
 	}
@@ -125,17 +126,17 @@ func TestThrottlePendingDiesWithSubscription(t *testing.T) {
 	cfg.Services["books"] = open()
 	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":1,"options":{"throttle":0.3}}`)
 	h.publish("books.b", `{"subscription":"books.b","data":2,"options":{"throttle":0.3}}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":1}`)
+	c.Expect(`{"event":"message","subscription":"books.b","data":1}`)
 	nextCall(t, clk) // message 2 waits for the period
-	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"unsubscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
 	if n := clk.Pending(); n != 0 {
 		t.Fatalf("%d timers armed after unsubscribe", n)
 	}
 	clk.Advance(time.Second)
-	c.quiet(100 * time.Millisecond)
+	c.Quiet(100 * time.Millisecond)
 }

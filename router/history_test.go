@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsrouter/wsrouter/embedredis"
 	"github.com/wsrouter/wsrouter/history"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/metrics"
 	"github.com/wsrouter/wsrouter/services"
 )
@@ -45,30 +46,30 @@ func (h *harness) publishKept(name string, n int, extra string) history.Offset {
 	return off
 }
 
-// subscribeReply subscribes with the given extra members and returns the
-// decoded ok reply.
-func (c *client) subscribeReply(name, members string) map[string]any {
-	c.t.Helper()
-	c.send(`{"event":"subscribe","subscription":"` + name + `"` + members + `}`)
+// subscribeReply subscribes c with the given extra members and returns
+// the decoded ok reply.
+func subscribeReply(t *testing.T, c *wstest.Client, name, members string) map[string]any {
+	t.Helper()
+	c.Send(`{"event":"subscribe","subscription":"` + name + `"` + members + `}`)
 	var rep map[string]any
-	if b := c.next(); json.Unmarshal(b, &rep) != nil || rep["status"] != "ok" || rep["event"] != "subscribe" {
-		c.t.Fatalf("subscribe %s%s: %s", name, members, b)
+	if b := c.Next(); json.Unmarshal(b, &rep) != nil || rep["status"] != "ok" || rep["event"] != "subscribe" {
+		t.Fatalf("subscribe %s%s: %s", name, members, b)
 	}
 	return rep
 }
 
-// delivery reads the next frame, which must be a delivery, and returns its
-// data's n and its offset ("" when it has none).
-func (c *client) delivery() (int, string) {
-	c.t.Helper()
-	b := c.next()
+// delivery reads the next frame of c, which must be a delivery, and
+// returns its data's n and its offset ("" when it has none).
+func delivery(t *testing.T, c *wstest.Client) (int, string) {
+	t.Helper()
+	b := c.Next()
 	var m struct {
 		Event  string
 		Data   struct{ N int }
 		Offset *string
 	}
 	if json.Unmarshal(b, &m) != nil || m.Event != "message" {
-		c.t.Fatalf("want a delivery, got %s", b)
+		t.Fatalf("want a delivery, got %s", b)
 	}
 	if m.Offset == nil {
 		return m.Data.N, ""
@@ -81,7 +82,7 @@ func TestHistoryOffsets(t *testing.T) {
 	h := newHarness(t, historyConfig(t, 10))
 	c := h.dial()
 
-	rep := c.subscribeReply("books.b1", "")
+	rep := subscribeReply(t, c, "books.b1", "")
 	empty, ok := history.ParseOffset(fmt.Sprint(rep["offset"]))
 	if !ok || empty.Seq != 0 || rep["recovered"] != nil {
 		t.Fatalf("reply on an empty history: %v; want an offset of sequence 0 and no recovered", rep)
@@ -90,23 +91,23 @@ func TestHistoryOffsets(t *testing.T) {
 	if off.Epoch != empty.Epoch || off.Seq != 1 {
 		t.Fatalf("first offset %v after the reply's %v", off, empty)
 	}
-	c.expect(`{"event":"message","subscription":"books.b1","data":{"n":1},"offset":"` + off.String() + `"}`)
+	c.Expect(`{"event":"message","subscription":"books.b1","data":{"n":1},"offset":"` + off.String() + `"}`)
 	// A plain PUBLISH is delivered live, without an offset.
 	h.publish("books.b1", `{"subscription":"books.b1","data":{"n":2}}`)
-	c.expect(`{"event":"message","subscription":"books.b1","data":{"n":2}}`)
+	c.Expect(`{"event":"message","subscription":"books.b1","data":{"n":2}}`)
 	// A publisher's own "offset" that is not one is left out.
 	h.publish("books.b1", `{"subscription":"books.b1","data":{"n":3},"offset":"soon"}`)
-	c.expect(`{"event":"message","subscription":"books.b1","data":{"n":3}}`)
+	c.Expect(`{"event":"message","subscription":"books.b1","data":{"n":3}}`)
 
 	// Without history: since is ignored, no offset anywhere.
-	c.send(`{"event":"subscribe","subscription":"news.n1","since":"1:1"}`)
-	c.expect(`{"event":"subscribe","subscription":"news.n1","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"news.n1","since":"1:1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"news.n1","status":"ok"}`)
 	h.publish("news.n1", `{"subscription":"news.n1","data":{"n":4},"offset":"1:4"}`)
-	c.expect(`{"event":"message","subscription":"news.n1","data":{"n":4}}`)
+	c.Expect(`{"event":"message","subscription":"news.n1","data":{"n":4}}`)
 
 	// A second subscriber gets the newest offset in its reply.
 	c2 := h.dial()
-	if rep := c2.subscribeReply("books.b1", ""); rep["offset"] != off.String() {
+	if rep := subscribeReply(t, c2, "books.b1", ""); rep["offset"] != off.String() {
 		t.Fatalf("reply offset %v, want %v", rep["offset"], off)
 	}
 }
@@ -119,17 +120,17 @@ func TestRecoveryAfterReconnect(t *testing.T) {
 	h := newHarness(t, cfg)
 
 	c := h.dial()
-	rep := c.subscribeReply("books.b1", `,"room":"r1"`)
+	rep := subscribeReply(t, c, "books.b1", `,"room":"r1"`)
 	last := rep["offset"].(string)
 	for i := 1; i <= 2; i++ {
 		h.publishKept("books.b1", i, "")
 		var n int
-		n, last = c.delivery()
+		n, last = delivery(t, c)
 		if n != i {
 			t.Fatalf("delivery %d, want %d", n, i)
 		}
 	}
-	c.conn.CloseNow()
+	c.CloseNow()
 
 	// Missed while away: 3..7, and one for another user that the filter drops.
 	for i := 3; i <= 7; i++ {
@@ -139,13 +140,13 @@ func TestRecoveryAfterReconnect(t *testing.T) {
 		}
 	}
 	c = h.dial()
-	rep = c.subscribeReply("books.b1", `,"room":"r1","since":"`+last+`"`)
+	rep = subscribeReply(t, c, "books.b1", `,"room":"r1","since":"`+last+`"`)
 	if rep["recovered"] != true || rep["room"] != "r1" {
 		t.Fatalf("reply %v, want recovered:true with the extra field", rep)
 	}
 	newest := h.publishKept("books.b1", 8, "") // live, after the subscribe
 	for want := 3; want <= 8; want++ {
-		n, off := c.delivery()
+		n, off := delivery(t, c)
 		if n != want || off == "" {
 			t.Fatalf("delivery %d (offset %q), want %d", n, off, want)
 		}
@@ -153,7 +154,7 @@ func TestRecoveryAfterReconnect(t *testing.T) {
 			t.Fatalf("live delivery offset %s, want %s", off, newest)
 		}
 	}
-	c.quiet(100 * time.Millisecond)
+	c.Quiet(100 * time.Millisecond)
 	if got := counterValue(t, h.r.metrics.HistoryRecoveries.WithLabelValues(metrics.Recovered)); got != 1 {
 		t.Fatalf("recovered counter %v, want 1", got)
 	}
@@ -182,13 +183,13 @@ func TestRecoveryRefused(t *testing.T) {
 	}
 	for i, tc := range cases {
 		c := h.dial()
-		rep := c.subscribeReply("books.b1", `,"since":`+tc.since)
+		rep := subscribeReply(t, c, "books.b1", `,"since":`+tc.since)
 		if rep["recovered"] != false || rep["offset"] != offs[5].String() {
 			t.Fatalf("%s: reply %v, want recovered:false and offset %s", tc.name, rep, offs[5])
 		}
 		// Nothing from the history; live messages flow.
 		off := h.publishKept("books.b1", 100+i, "")
-		if n, got := c.delivery(); n != 100+i || got != off.String() {
+		if n, got := delivery(t, c); n != 100+i || got != off.String() {
 			t.Fatalf("%s: first delivery %d %s, want the live %d %s", tc.name, n, got, 100+i, off)
 		}
 		offs[5] = off
@@ -204,9 +205,9 @@ func TestRecoveryRefused(t *testing.T) {
 // exactly once, in order.
 func TestRecoveryWhilePublishing(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := historyConfig(t, 10000)
-	cfg.Services["books"].BeforeSubscribe = svc.url("/before_subscribe")
+	cfg.Services["books"].BeforeSubscribe = svc.URL("/before_subscribe")
 	// The publisher is not paced, so that messages land during the history
 	// read; a reader slowed down by a busy machine must not be closed as a
 	// slow consumer meanwhile.
@@ -247,7 +248,7 @@ func TestRecoveryWhilePublishing(t *testing.T) {
 		}
 		sinceOff := history.Offset{Epoch: rec.Epoch, Seq: uint64(since)}
 		c := h.dial()
-		rep := c.subscribeReply("books.b1", `,"since":"`+sinceOff.String()+`"`)
+		rep := subscribeReply(t, c, "books.b1", `,"since":"`+sinceOff.String()+`"`)
 		if rep["recovered"] != true {
 			t.Fatalf("round %d: reply %v", round, rep)
 		}
@@ -255,49 +256,49 @@ func TestRecoveryWhilePublishing(t *testing.T) {
 		target := published + 20
 		mu.Unlock()
 		for want := since + 1; want <= target; want++ {
-			n, off := c.delivery()
+			n, off := delivery(t, c)
 			if n != want {
 				t.Fatalf("round %d: delivery %d (offset %s), want %d (since %s, reply %v): a message missing or twice", round, n, off, want, sinceOff, rep)
 			}
 		}
-		c.conn.CloseNow()
+		c.CloseNow()
 	}
 }
 
 func TestRecoveryOfMessagesPublishedDuringSubscribe(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := historyConfig(t, 100)
-	cfg.Services["books"].BeforeSubscribe = svc.url("/before_subscribe")
+	cfg.Services["books"].BeforeSubscribe = svc.URL("/before_subscribe")
 	h := newHarness(t, cfg)
 	first := h.publishKept("books.b1", 1, "")
 	// Published while before_subscribe runs: held back live and in the
 	// history read that follows.
-	svc.on("/before_subscribe", func(map[string]any) (int, string) {
+	svc.On("/before_subscribe", func(map[string]any) (int, any) {
 		h.publishKept("books.b1", 2, "")
 		h.publishKept("books.b1", 3, "")
 		return 200, `{"status":"ok"}`
 	})
 	c := h.dial()
-	rep := c.subscribeReply("books.b1", `,"since":"`+first.String()+`"`)
+	rep := subscribeReply(t, c, "books.b1", `,"since":"`+first.String()+`"`)
 	if rep["recovered"] != true || !strings.HasSuffix(rep["offset"].(string), ":3") {
 		t.Fatalf("reply %v", rep)
 	}
 	for want := 2; want <= 3; want++ {
-		if n, _ := c.delivery(); n != want {
+		if n, _ := delivery(t, c); n != want {
 			t.Fatalf("delivery %d, want %d", n, want)
 		}
 	}
-	c.quiet(200 * time.Millisecond)
+	c.Quiet(200 * time.Millisecond)
 
 	// Without since the held-back messages are delivered as before.
 	c2 := h.dial()
-	rep = c2.subscribeReply("books.b1", "")
+	rep = subscribeReply(t, c2, "books.b1", "")
 	if rep["recovered"] != nil || !strings.HasSuffix(rep["offset"].(string), ":5") {
 		t.Fatalf("reply without since %v", rep)
 	}
 	for want := 2; want <= 3; want++ {
-		if n, _ := c2.delivery(); n != want {
+		if n, _ := delivery(t, c2); n != want {
 			t.Fatalf("delivery without since %d, want %d", n, want)
 		}
 	}
@@ -309,8 +310,8 @@ func TestHistoryReload(t *testing.T) {
 	cfg.Services["books"].History = nil
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b1","since":"1:1"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b1","since":"1:1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
 
 	on := *cfg
 	on.Services = map[string]*services.Service{"books": {RequireAuthentication: cfg.Services["books"].RequireAuthentication,
@@ -321,10 +322,10 @@ func TestHistoryReload(t *testing.T) {
 	h.cfg = &on
 	off := h.publishKept("books.b1", 1, "")
 	// The existing subscription gets offsets from now on.
-	if n, got := c.delivery(); n != 1 || got != off.String() {
+	if n, got := delivery(t, c); n != 1 || got != off.String() {
 		t.Fatalf("after adding history: delivery %d %q, want offset %s", n, got, off)
 	}
-	if rep := h.dial().subscribeReply("books.b1", ""); rep["offset"] != off.String() {
+	if rep := subscribeReply(t, h.dial(), "books.b1", ""); rep["offset"] != off.String() {
 		t.Fatalf("after adding history: reply %v", rep)
 	}
 
@@ -332,10 +333,10 @@ func TestHistoryReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.publish("books.b1", `{"subscription":"books.b1","data":{"n":2},"offset":"`+off.String()+`"}`)
-	c.expect(`{"event":"message","subscription":"books.b1","data":{"n":2}}`)
+	c.Expect(`{"event":"message","subscription":"books.b1","data":{"n":2}}`)
 	c3 := h.dial()
-	c3.send(`{"event":"subscribe","subscription":"books.b1","since":"` + off.String() + `"}`)
-	c3.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	c3.Send(`{"event":"subscribe","subscription":"books.b1","since":"` + off.String() + `"}`)
+	c3.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
 }
 
 // TestManyRecoveriesLeaveNothingBehind subscribes with since 10,000 times
@@ -355,7 +356,7 @@ func TestManyRecoveriesLeaveNothingBehind(t *testing.T) {
 
 	const conns, rounds = 20, 500
 	sinces := []string{`"` + newest.String() + `"`, `"1:1"`, `"x"`, `7`, `"` + newest.Epoch + `:3"`}
-	clients := make([]*client, conns)
+	clients := make([]*wstest.Client, conns)
 	for i := range clients {
 		clients[i] = h.dial()
 	}
@@ -363,14 +364,14 @@ func TestManyRecoveriesLeaveNothingBehind(t *testing.T) {
 	for i, c := range clients {
 		wg.Go(func() {
 			for r := range rounds {
-				c.send(`{"event":"subscribe","subscription":"books.t","since":` + sinces[(i+r)%len(sinces)] + `}`)
+				c.Send(`{"event":"subscribe","subscription":"books.t","since":` + sinces[(i+r)%len(sinces)] + `}`)
 				var rep map[string]any
-				if b := c.next(); json.Unmarshal(b, &rep) != nil || rep["status"] != "ok" || rep["offset"] != newest.String() {
+				if b := c.Next(); json.Unmarshal(b, &rep) != nil || rep["status"] != "ok" || rep["offset"] != newest.String() {
 					t.Errorf("round %d: %s", r, b)
 					return
 				}
-				c.send(`{"event":"unsubscribe","subscription":"books.t"}`)
-				c.expect(`{"event":"unsubscribe","subscription":"books.t","status":"ok"}`)
+				c.Send(`{"event":"unsubscribe","subscription":"books.t"}`)
+				c.Expect(`{"event":"unsubscribe","subscription":"books.t","status":"ok"}`)
 			}
 		})
 	}
@@ -379,7 +380,7 @@ func TestManyRecoveriesLeaveNothingBehind(t *testing.T) {
 		t.Fatalf("timers armed after every unsubscribe: %d", got)
 	}
 	for _, c := range clients {
-		c.conn.CloseNow()
+		c.CloseNow()
 	}
 	eventually(t, 10*time.Second, "sessions closed", func() bool {
 		h.r.mu.Lock()
@@ -416,16 +417,16 @@ func TestRecoveryOnEmbeddedRedis(t *testing.T) {
 	t.Cleanup(func() { h.rdb.Close() })
 
 	c := h.dial()
-	last := c.subscribeReply("books.b1", "")["offset"].(string)
-	c.conn.CloseNow()
+	last := subscribeReply(t, c, "books.b1", "")["offset"].(string)
+	c.CloseNow()
 	h.publishKept("books.b1", 1, "")
 	h.publishKept("books.b1", 2, "")
 	c = h.dial()
-	if rep := c.subscribeReply("books.b1", `,"since":"`+last+`"`); rep["recovered"] != true {
+	if rep := subscribeReply(t, c, "books.b1", `,"since":"`+last+`"`); rep["recovered"] != true {
 		t.Fatalf("reply %v", rep)
 	}
 	for want := 1; want <= 2; want++ {
-		if n, off := c.delivery(); n != want || off == "" {
+		if n, off := delivery(t, c); n != want || off == "" {
 			t.Fatalf("delivery %d %q, want %d with an offset", n, off, want)
 		}
 	}
@@ -444,21 +445,21 @@ func TestRecoveryLargerThanTheSendQueue(t *testing.T) {
 		h.publishKept("books.b1", i, "")
 	}
 	c := h.dial()
-	if rep := c.subscribeReply("books.b1", `,"since":"`+first.String()+`"`); rep["recovered"] != false {
+	if rep := subscribeReply(t, c, "books.b1", `,"since":"`+first.String()+`"`); rep["recovered"] != false {
 		t.Fatalf("reply %v, want recovered:false", rep)
 	}
 	off := h.publishKept("books.b1", 8, "")
-	if n, got := c.delivery(); n != 8 || got != off.String() {
+	if n, got := delivery(t, c); n != 8 || got != off.String() {
 		t.Fatalf("delivery %d %s, want the live 8", n, got)
 	}
 	// Four missed messages fit: recovered.
 	c2 := h.dial()
 	since := history.Offset{Epoch: off.Epoch, Seq: off.Seq - 4}
-	if rep := c2.subscribeReply("books.b1", `,"since":"`+since.String()+`"`); rep["recovered"] != true {
+	if rep := subscribeReply(t, c2, "books.b1", `,"since":"`+since.String()+`"`); rep["recovered"] != true {
 		t.Fatalf("reply %v, want recovered:true", rep)
 	}
 	for _, want := range []int{4, 5, 6, 8} {
-		if n, _ := c2.delivery(); n != want {
+		if n, _ := delivery(t, c2); n != want {
 			t.Fatalf("delivery %d, want %d", n, want)
 		}
 	}

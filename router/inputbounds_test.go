@@ -47,12 +47,11 @@ func TestSubscriptionBytesBound(t *testing.T) {
 	c := h.dial()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c.t = t
-			c.send(tc.send)
-			c.expect(tc.want)
+			c := c.For(t)
+			c.Send(tc.send)
+			c.Expect(tc.want)
 		})
 	}
-	c.t = t
 	if n := h.numsub("books.e2"); n != 0 {
 		t.Errorf("refused subscription books.e2 has %d Redis subscribers", n)
 	}
@@ -75,16 +74,16 @@ func TestInvalidUTF8RefusedAtTheEdge(t *testing.T) {
 		"{\"event\":\"ping\",\"data\":\"\xed\xa0\x80\"}",
 		"{\"event\":\"nope\xfe\"}",
 	} {
-		c.send(frame)
-		c.expect(bad)
+		c.Send(frame)
+		c.Expect(bad)
 	}
-	c.send(`{"event":"subscribe","subscription":"books.u"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.u","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.u"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.u","status":"ok"}`)
 	malformed := h.r.metrics.Dropped.WithLabelValues("malformed")
 	before := counterValue(t, malformed)
 	h.publish("books.u", "{\"subscription\":\"books.u\",\"data\":\"\xff\"}")
 	h.publish("books.u", `{"subscription":"books.u","data":"fine"}`)
-	c.expect(`{"event":"message","subscription":"books.u","data":"fine"}`)
+	c.Expect(`{"event":"message","subscription":"books.u","data":"fine"}`)
 	if got := counterValue(t, malformed) - before; got != 1 {
 		t.Errorf("malformed drops = %v, want 1", got)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -36,8 +37,8 @@ func TestSlowConsumerIsClosedOthersUnaffected(t *testing.T) {
 		t.Fatal(err)
 	}
 	healthy := h.dial()
-	healthy.send(`{"event":"subscribe","subscription":"books.b"}`)
-	healthy.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	healthy.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	healthy.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	eventually(t, 5*time.Second, "slow client subscribed", func() bool { return h.numsub("books.b") == 1 && sessionSubs(h.r) == 2 })
 
 	payload := strings.Repeat("x", 64<<10)
@@ -46,7 +47,7 @@ func TestSlowConsumerIsClosedOthersUnaffected(t *testing.T) {
 		h.publish("books.b", fmt.Sprintf(`{"subscription":"books.b","data":{"i":%d,"p":"%s"}}`, i, payload))
 	}
 	for i := range n {
-		b := healthy.next()
+		b := healthy.Next()
 		if !strings.Contains(string(b), fmt.Sprintf(`"i":%d,`, i)) {
 			t.Fatalf("healthy client: message %d is %.60s", i, b)
 		}
@@ -74,9 +75,9 @@ func TestMassDisconnectPacedAndCapped(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: 2,000 clients")
 	}
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	var inFlight, peak atomic.Int32
-	svc.on("/on_unsubscribe", func(map[string]any) (int, string) {
+	svc.On("/on_unsubscribe", func(map[string]any) (int, any) {
 		n := inFlight.Add(1)
 		for {
 			p := peak.Load()
@@ -92,7 +93,7 @@ func TestMassDisconnectPacedAndCapped(t *testing.T) {
 	cfg.HTTP.MaxConcurrency = 4
 	cfg.HTTP.CloseCallbacksPerSecond = 1000
 	s := open()
-	s.OnUnsubscribe = svc.url("/on_unsubscribe")
+	s.OnUnsubscribe = svc.URL("/on_unsubscribe")
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 
@@ -128,7 +129,7 @@ func TestMassDisconnectPacedAndCapped(t *testing.T) {
 	for _, c := range clients {
 		c.CloseNow()
 	}
-	eventually(t, 30*time.Second, "every on_unsubscribe", func() bool { return len(svc.callsTo("/on_unsubscribe")) == n })
+	eventually(t, 30*time.Second, "every on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == n })
 	took := time.Since(start)
 	if p := peak.Load(); p > 4 {
 		t.Errorf("peak callbacks in flight = %d, want <= max_concurrency 4", p)
@@ -150,17 +151,17 @@ func TestRedisAlt(t *testing.T) {
 	cfg.Services["books"] = open()
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":"main"}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":"main"}`)
+	c.Expect(`{"event":"message","subscription":"books.b","data":"main"}`)
 	altClient := alt.Client(t)
 	if err := altClient.Publish(context.Background(), "alt:books.b", `{"subscription":"books.b","data":"alt"}`).Err(); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`{"event":"message","subscription":"books.b","data":"alt"}`)
-	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
+	c.Expect(`{"event":"message","subscription":"books.b","data":"alt"}`)
+	c.Send(`{"event":"unsubscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
 	eventually(t, 5*time.Second, "both released", func() bool {
 		res, err := altClient.PubSubNumSub(context.Background(), "alt:books.b").Result()
 		return err == nil && res["alt:books.b"] == 0 && h.numsub("books.b") == 0
@@ -183,12 +184,12 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			svc := newService(t)
+			svc := wstest.NewService(t)
 			cfg := testConfig(t)
 			cfg.WebSocket.PingInterval = services.Duration(interval)
 			cfg.WebSocket.PingTimeout = services.Duration(timeout)
 			s := open()
-			s.OnUnsubscribe = svc.url("/on_unsubscribe")
+			s.OnUnsubscribe = svc.URL("/on_unsubscribe")
 			cfg.Services["books"] = s
 			clk := manualClock()
 			h := newHarnessWith(t, cfg, Options{Clock: clk})
@@ -203,15 +204,15 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 			}
 			if tc.answering {
 				c := h.dial() // reads in the background, so it answers pings
-				c.send(`{"event":"subscribe","subscription":"books.a"}`)
-				c.expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
+				c.Send(`{"event":"subscribe","subscription":"books.a"}`)
+				c.Expect(`{"event":"subscribe","subscription":"books.a","status":"ok"}`)
 				for range 3 {
 					waitNext(interval)
 					clk.Advance(interval) // a ping goes out; the pong stops its deadline
 				}
 				waitNext(interval)
-				c.send(`{"event":"ping","data":"alive"}`)
-				c.expect(`{"event":"pong","data":"alive"}`)
+				c.Send(`{"event":"ping","data":"alive"}`)
+				c.Expect(`{"event":"pong","data":"alive"}`)
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -226,13 +227,13 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 			waitNext(interval)
 			clk.Advance(interval)
 			waitNext(timeout) // the ping is out; nobody reads it
-			if n := len(svc.callsTo("/on_unsubscribe")); n != 0 {
+			if n := len(svc.Calls("/on_unsubscribe")); n != 0 {
 				t.Fatalf("unsubscribed before ping_timeout: %d calls", n)
 			}
 			clk.Advance(timeout)
 			eventually(t, 5*time.Second, "silent client dropped and unsubscribed", func() bool {
-				calls := svc.callsTo("/on_unsubscribe")
-				return len(calls) == 1 && calls[0].body["subscription"] == "books.s"
+				calls := svc.Calls("/on_unsubscribe")
+				return len(calls) == 1 && calls[0].Body["subscription"] == "books.s"
 			})
 		})
 	}
@@ -242,29 +243,29 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 // wait on a slow callback is closed once 1,024 are waiting.
 func TestEventBacklogCloses1008(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	release := make(chan struct{})
-	svc.on("/on_message", func(map[string]any) (int, string) {
+	svc.On("/on_message", func(map[string]any) (int, any) {
 		<-release
 		return 200, `{"status":"ok"}`
 	})
 	defer close(release)
 	cfg := testConfig(t)
 	s := open()
-	s.OnMessage = svc.url("/on_message")
+	s.OnMessage = svc.URL("/on_message")
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for range maxQueuedEvents + 10 {
-		if err := c.conn.Write(ctx, websocket.MessageText, []byte(`{"event":"message","subscription":"books.b","data":1}`)); err != nil {
+		if err := c.Conn().Write(ctx, websocket.MessageText, []byte(`{"event":"message","subscription":"books.b","data":1}`)); err != nil {
 			break // closed by the router
 		}
 	}
-	if got := c.closed(); got != websocket.StatusPolicyViolation {
+	if got := c.Closed(); got != websocket.StatusPolicyViolation {
 		t.Fatalf("close status = %d, want 1008", got)
 	}
 }
@@ -287,13 +288,13 @@ func TestPipelinedEventsAreNotSlowConsumers(t *testing.T) {
 		frames = append(frames, fmt.Sprintf(`{"event":"subscribe","subscription":"books.p%d"}`, i))
 	}
 	for _, f := range frames {
-		c.send(f)
+		c.Send(f)
 	}
 	for i := range 40 {
-		c.expect(fmt.Sprintf(`{"event":"pong","data":"%d"}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"pong","data":"%d"}`, i))
 	}
 	for i := range 10 {
-		c.expect(fmt.Sprintf(`{"event":"subscribe","subscription":"books.p%d","status":"ok"}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"subscribe","subscription":"books.p%d","status":"ok"}`, i))
 	}
 	if got := counterValue(t, h.r.metrics.Dropped.WithLabelValues("slow_consumer")); got != 0 {
 		t.Fatalf("slow consumer drops = %v, want 0", got)
@@ -307,23 +308,23 @@ func TestShutdownSpreadsCloses(t *testing.T) {
 	cfg := testConfig(t)
 	h := newHarness(t, cfg)
 	const n = 200
-	clients := make([]*client, n)
+	clients := make([]*wstest.Client, n)
 	for i := range clients {
 		clients[i] = h.dial()
-		clients[i].send(`{"event":"ping"}`)
-		clients[i].expect(`{"event":"pong","data":null}`)
+		clients[i].Send(`{"event":"ping"}`)
+		clients[i].Expect(`{"event":"pong","data":null}`)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	go h.r.Shutdown(ctx)
 	var first, last time.Time
 	for _, c := range clients {
-		if code := c.closed(); code != websocket.StatusGoingAway {
+		if code := c.Closed(); code != websocket.StatusGoingAway {
 			t.Fatalf("close status = %d, want 1001", code)
 		}
 	}
 	for _, c := range clients { // when each client's reader saw its close
-		at := c.endedAt
+		at, _ := c.Ended()
 		if first.IsZero() || at.Before(first) {
 			first = at
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -29,20 +31,20 @@ func TestPresenceEventsSkipFiltersAndCarryExtraFields(t *testing.T) {
 	cfg.Services["chat"] = s
 	h := newHarness(t, cfg)
 	a := h.dial()
-	a.send(`{"event":"subscribe","subscription":"chat.r","user":"ann"}`)
-	a.expect(`{"event":"subscribe","subscription":"chat.r","status":"ok","user":"ann"}`)
+	a.Send(`{"event":"subscribe","subscription":"chat.r","user":"ann"}`)
+	a.Expect(`{"event":"subscribe","subscription":"chat.r","status":"ok","user":"ann"}`)
 	b := h.dial()
-	b.send(`{"event":"subscribe","subscription":"chat.r","user":"bob"}`)
-	b.expect(`{"event":"subscribe","subscription":"chat.r","status":"ok","user":"bob"}`)
-	a.expect(`{"event":"join","subscription":"chat.r","member":{"user":"bob"},"user":"ann"}`)
-	b.send(`{"event":"presence","subscription":"chat.r"}`)
-	b.expect(`{"event":"presence","subscription":"chat.r","status":"ok","members":[{"user":"ann"},{"user":"bob"}],"user":"bob"}`)
-	b.conn.CloseNow()
-	a.expect(`{"event":"leave","subscription":"chat.r","member":{"user":"bob"},"user":"ann"}`)
+	b.Send(`{"event":"subscribe","subscription":"chat.r","user":"bob"}`)
+	b.Expect(`{"event":"subscribe","subscription":"chat.r","status":"ok","user":"bob"}`)
+	a.Expect(`{"event":"join","subscription":"chat.r","member":{"user":"bob"},"user":"ann"}`)
+	b.Send(`{"event":"presence","subscription":"chat.r"}`)
+	b.Expect(`{"event":"presence","subscription":"chat.r","status":"ok","members":[{"user":"ann"},{"user":"bob"}],"user":"bob"}`)
+	b.CloseNow()
+	a.Expect(`{"event":"leave","subscription":"chat.r","member":{"user":"bob"},"user":"ann"}`)
 	// A publication of the same shape from a service, with data, is a
 	// message, not a presence event.
 	h.publish("chat.r", `{"event":"join","subscription":"chat.r","member":{"user":"x"},"data":1}`)
-	a.expect(`{"event":"message","subscription":"chat.r","data":1,"user":"ann"}`)
+	a.Expect(`{"event":"message","subscription":"chat.r","data":1,"user":"ann"}`)
 }
 
 func TestPresenceEventsOffAreNotDelivered(t *testing.T) {
@@ -51,17 +53,17 @@ func TestPresenceEventsOffAreNotDelivered(t *testing.T) {
 	cfg.Services["chat"] = presenceService(false)
 	h := newHarness(t, cfg)
 	a := h.dial()
-	a.send(`{"event":"subscribe","subscription":"chat.r","user":"ann"}`)
-	a.expect(`{"event":"subscribe","subscription":"chat.r","status":"ok","user":"ann"}`)
+	a.Send(`{"event":"subscribe","subscription":"chat.r","user":"ann"}`)
+	a.Expect(`{"event":"subscribe","subscription":"chat.r","status":"ok","user":"ann"}`)
 	b := h.dial()
-	b.send(`{"event":"subscribe","subscription":"chat.r","user":"bob"}`)
-	b.expect(`{"event":"subscribe","subscription":"chat.r","status":"ok","user":"bob"}`)
+	b.Send(`{"event":"subscribe","subscription":"chat.r","user":"bob"}`)
+	b.Expect(`{"event":"subscribe","subscription":"chat.r","status":"ok","user":"bob"}`)
 	// Even a join published by another node is not delivered.
 	h.publish("chat.r", `{"event":"join","subscription":"chat.r","member":{"user":"zed"}}`)
 	h.publish("chat.r", `{"subscription":"chat.r","data":"after"}`)
-	a.expect(`{"event":"message","subscription":"chat.r","data":"after","user":"ann"}`)
-	a.send(`{"event":"presence","subscription":"chat.r"}`)
-	a.expect(`{"event":"presence","subscription":"chat.r","status":"ok","members":[{"user":"ann"},{"user":"bob"}],"user":"ann"}`)
+	a.Expect(`{"event":"message","subscription":"chat.r","data":"after","user":"ann"}`)
+	a.Send(`{"event":"presence","subscription":"chat.r"}`)
+	a.Expect(`{"event":"presence","subscription":"chat.r","status":"ok","members":[{"user":"ann"},{"user":"bob"}],"user":"ann"}`)
 }
 
 func TestPresenceChurnReturnsToBaseline(t *testing.T) {
@@ -71,8 +73,8 @@ func TestPresenceChurnReturnsToBaseline(t *testing.T) {
 	cfg := testConfig(t)
 	s := presenceService(true)
 	s.HeartbeatPeriod = services.Duration(time.Hour)
-	svc := newService(t)
-	s.OnHeartbeat = svc.url("/heartbeat")
+	svc := wstest.NewService(t)
+	s.OnHeartbeat = svc.URL("/heartbeat")
 	cfg.Services["chat"] = s
 	h, clk := newManualHarness(t, cfg)
 	time.Sleep(100 * time.Millisecond)
@@ -87,8 +89,8 @@ func TestPresenceChurnReturnsToBaseline(t *testing.T) {
 			name := fmt.Sprintf("chat.r%d", i%4)
 			await := func(want string) bool {
 				for {
-					b := c.next()
-					if jsonSame(b, []byte(want)) {
+					b := c.Next()
+					if control.JSONEqual(b, []byte(want)) {
 						return true
 					}
 					var ev struct {
@@ -102,16 +104,16 @@ func TestPresenceChurnReturnsToBaseline(t *testing.T) {
 			}
 			for r := range rounds {
 				user := fmt.Sprintf("u%d", (i+r)%5)
-				c.send(`{"event":"subscribe","subscription":"` + name + `","user":"` + user + `"}`)
+				c.Send(`{"event":"subscribe","subscription":"` + name + `","user":"` + user + `"}`)
 				if !await(`{"event":"subscribe","subscription":"` + name + `","status":"ok","user":"` + user + `"}`) {
 					return
 				}
-				c.send(`{"event":"unsubscribe","subscription":"` + name + `"}`)
+				c.Send(`{"event":"unsubscribe","subscription":"` + name + `"}`)
 				if !await(`{"event":"unsubscribe","subscription":"` + name + `","status":"ok","user":"` + user + `"}`) {
 					return
 				}
 			}
-			c.conn.CloseNow()
+			c.CloseNow()
 		}()
 	}
 	for range conns {

@@ -22,12 +22,12 @@ func TestSmokeSubscribeReceive(t *testing.T) {
 	cfg.Services["books"] = open()
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
 	h.publish("books.b1", `{"subscription":"books.b1","data":{"title":"x"}}`)
-	c.expect(`{"event":"message","subscription":"books.b1","data":{"title":"x"}}`)
-	c.send(`{"event":"unsubscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok"}`)
+	c.Expect(`{"event":"message","subscription":"books.b1","data":{"title":"x"}}`)
+	c.Send(`{"event":"unsubscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok"}`)
 	eventually(t, 5*time.Second, "channel unsubscribed", func() bool { return h.numsub("books.b1") == 0 })
 }
 
@@ -65,14 +65,13 @@ func TestClientErrors(t *testing.T) {
 	c := h.dial()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c.t = t
-			c.send(tc.send)
-			c.expect(tc.want)
+			c := c.For(t)
+			c.Send(tc.send)
+			c.Expect(tc.want)
 		})
 	}
-	c.t = t
-	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
 }
 
 func TestRateLimit(t *testing.T) {
@@ -83,14 +82,14 @@ func TestRateLimit(t *testing.T) {
 	h := newHarness(t, cfg)
 	c := h.dial()
 	for range 2 {
-		c.send(`{"event":"ping","data":"a"}`)
+		c.Send(`{"event":"ping","data":"a"}`)
 	}
-	c.send(`{"event":"ping","data":"b"}`)
-	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"pong","data":"a"}`)
-	c.expect(`{"event":"pong","data":"a"}`)
-	c.expect(`{"event":"ping","status":"error","error":"Rate limit exceeded."}`)
-	c.expect(`{"event":"subscribe","status":"error","error":"Rate limit exceeded."}`)
+	c.Send(`{"event":"ping","data":"b"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"pong","data":"a"}`)
+	c.Expect(`{"event":"pong","data":"a"}`)
+	c.Expect(`{"event":"ping","status":"error","error":"Rate limit exceeded."}`)
+	c.Expect(`{"event":"subscribe","status":"error","error":"Rate limit exceeded."}`)
 }
 
 // TestEventLabelsBounded: event names a client makes up are counted as
@@ -102,10 +101,10 @@ func TestEventLabelsBounded(t *testing.T) {
 	cfg.WebSocket.EventsBurst = 1
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"made-up-1"}`)
-	c.expect(`{"event":"made-up-1","status":"error","error":"Event not found."}`)
-	c.send(`{"event":"made-up-2"}`)
-	c.expect(`{"event":"made-up-2","status":"error","error":"Rate limit exceeded."}`)
+	c.Send(`{"event":"made-up-1"}`)
+	c.Expect(`{"event":"made-up-1","status":"error","error":"Event not found."}`)
+	c.Send(`{"event":"made-up-2"}`)
+	c.Expect(`{"event":"made-up-2","status":"error","error":"Rate limit exceeded."}`)
 	if got := testutil.CollectAndCount(h.r.metrics.Events); got != 1 {
 		t.Fatalf("event series = %d, want 1 (unknown/error)", got)
 	}
@@ -121,12 +120,12 @@ func TestOversizedFrameCloses1009(t *testing.T) {
 	h := newHarness(t, cfg)
 	other := h.dial()
 	c := h.dial()
-	c.send(`{"event":"ping","data":"` + strings.Repeat("x", 2000) + `"}`)
-	if got := c.closed(); got != 1009 {
+	c.Send(`{"event":"ping","data":"` + strings.Repeat("x", 2000) + `"}`)
+	if got := c.Closed(); got != 1009 {
 		t.Fatalf("close status = %d, want 1009", got)
 	}
-	other.send(`{"event":"ping","data":"still here"}`)
-	other.expect(`{"event":"pong","data":"still here"}`)
+	other.Send(`{"event":"ping","data":"still here"}`)
+	other.Expect(`{"event":"pong","data":"still here"}`)
 }
 
 // TestFramesRightBehindUpgrade sends the upgrade request and a first frame

@@ -31,8 +31,8 @@ func TestRedisBufferLimitCutIsExplained(t *testing.T) {
 	var logs lockedBuffer
 	h := newHarnessWith(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.big"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.big","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.big"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.big","status":"ok"}`)
 
 	// One publication larger than the hard limit: Redis closes the
 	// subscriber as soon as it is queued, however fast the router reads.
@@ -43,7 +43,7 @@ func TestRedisBufferLimitCutIsExplained(t *testing.T) {
 	eventually(t, 10*time.Second, "the reason in the log", func() bool {
 		return strings.Contains(strings.Join(logs.lines(), "\n"), "client-output-buffer-limit pubsub 262144 131072 60 exceeded")
 	})
-	if got := c.closed(); got != 1011 {
+	if got := c.Closed(); got != 1011 {
 		t.Fatalf("client closed with %d, want 1011 (redis lost)", got)
 	}
 }

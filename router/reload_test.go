@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -41,27 +43,27 @@ func TestReloadRemovesService(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			svc := newService(t)
+			svc := wstest.NewService(t)
 			release := make(chan struct{})
 			free := sync.OnceFunc(func() { close(release) })
 			t.Cleanup(free) // runs before the service's own cleanup closes it
-			svc.on("/before_unsubscribe", func(map[string]any) (int, string) {
+			svc.On("/before_unsubscribe", func(map[string]any) (int, any) {
 				<-release
 				return tc.status, tc.answer
 			})
 			cfg := testConfig(t)
 			s := open()
 			s.ExtraFields = []string{"org"}
-			s.BeforeUnsubscribe = svc.url("/before_unsubscribe")
-			s.OnUnsubscribe = svc.url("/on_unsubscribe")
+			s.BeforeUnsubscribe = svc.URL("/before_unsubscribe")
+			s.OnUnsubscribe = svc.URL("/on_unsubscribe")
 			cfg.Services["books"] = s
 			cfg.Services["other"] = open()
 			h := newHarness(t, cfg)
 			c := h.dial()
-			c.send(`{"event":"subscribe","subscription":"books.b","org":1}`)
-			c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":1}`)
-			c.send(`{"event":"subscribe","subscription":"other.o"}`)
-			c.expect(`{"event":"subscribe","subscription":"other.o","status":"ok"}`)
+			c.Send(`{"event":"subscribe","subscription":"books.b","org":1}`)
+			c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":1}`)
+			c.Send(`{"event":"subscribe","subscription":"other.o"}`)
+			c.Expect(`{"event":"subscribe","subscription":"other.o","status":"ok"}`)
 
 			next := cloneConfig(cfg)
 			delete(next.Services, "books")
@@ -69,55 +71,55 @@ func TestReloadRemovesService(t *testing.T) {
 				t.Fatal(err)
 			}
 			eventually(t, 5*time.Second, "before_unsubscribe through the queue", func() bool {
-				return len(svc.callsTo("/before_unsubscribe")) > 0
+				return len(svc.Calls("/before_unsubscribe")) > 0
 			})
 			// The event waits for the answer; the client's own events
 			// are answered meanwhile.
-			c.send(`{"event":"ping","data":"p"}`)
-			c.expect(`{"event":"pong","data":"p"}`)
-			if len(svc.callsTo("/on_unsubscribe")) != 0 {
+			c.Send(`{"event":"ping","data":"p"}`)
+			c.Expect(`{"event":"pong","data":"p"}`)
+			if len(svc.Calls("/on_unsubscribe")) != 0 {
 				t.Fatal("on_unsubscribe called before before_unsubscribe answered")
 			}
 			free()
-			c.expect(`{"event":"unsubscribe","subscription":"books.b","error":"Service removed.","org":1` + tc.data + `}`)
+			c.Expect(`{"event":"unsubscribe","subscription":"books.b","error":"Service removed.","org":1` + tc.data + `}`)
 			eventually(t, 5*time.Second, "on_unsubscribe after it", func() bool {
-				return len(svc.callsTo("/on_unsubscribe")) == 1
+				return len(svc.Calls("/on_unsubscribe")) == 1
 			})
 			eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
-			c.send(`{"event":"subscribe","subscription":"books.b"}`)
-			c.expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Invalid service."}`)
+			c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+			c.Expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Invalid service."}`)
 			h.publish("other.o", `{"subscription":"other.o","data":"kept"}`)
-			c.expect(`{"event":"message","subscription":"other.o","data":"kept"}`)
+			c.Expect(`{"event":"message","subscription":"other.o","data":"kept"}`)
 		})
 	}
 }
 
 func TestReloadAddsServiceAndChangesURLs(t *testing.T) {
 	t.Parallel()
-	oldSvc, newSvc := newService(t), newService(t)
+	oldSvc, newSvc := wstest.NewService(t), wstest.NewService(t)
 	cfg := testConfig(t)
 	s := open()
-	s.OnMessage = oldSvc.url("/on_message")
+	s.OnMessage = oldSvc.URL("/on_message")
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 
 	next := cloneConfig(cfg)
 	changed := *s
-	changed.OnMessage = newSvc.url("/on_message")
+	changed.OnMessage = newSvc.URL("/on_message")
 	next.Services["books"] = &changed
 	next.Services["films"] = open()
 	if err := h.r.Reload(next); err != nil {
 		t.Fatal(err)
 	}
 	h.publish("books.b", `{"subscription":"books.b","data":"across"}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":"across"}`)
-	c.send(`{"event":"message","subscription":"books.b","data":1}`)
-	c.send(`{"event":"subscribe","subscription":"films.f"}`)
-	c.expect(`{"event":"subscribe","subscription":"films.f","status":"ok"}`)
-	if n, o := len(newSvc.callsTo("/on_message")), len(oldSvc.callsTo("/on_message")); n != 1 || o != 0 {
+	c.Expect(`{"event":"message","subscription":"books.b","data":"across"}`)
+	c.Send(`{"event":"message","subscription":"books.b","data":1}`)
+	c.Send(`{"event":"subscribe","subscription":"films.f"}`)
+	c.Expect(`{"event":"subscribe","subscription":"films.f","status":"ok"}`)
+	if n, o := len(newSvc.Calls("/on_message")), len(oldSvc.Calls("/on_message")); n != 1 || o != 0 {
 		t.Fatalf("on_message calls: new URL %d, old URL %d; want 1 and 0", n, o)
 	}
 }
@@ -129,15 +131,15 @@ func TestDeliveryTimestamps(t *testing.T) {
 	cfg.Services["books"] = open()
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	h.publish("books.b", `{"subscription":"books.b","data":1}`)
 	var got struct {
 		Data       int    `json:"data"`
 		ReceivedAt string `json:"received_at"`
 		SentAt     string `json:"sent_at"`
 	}
-	if err := json.Unmarshal(c.next(), &got); err != nil {
+	if err := json.Unmarshal(c.Next(), &got); err != nil {
 		t.Fatal(err)
 	}
 	const layout = "2006-01-02T15:04:05.000000Z07:00"
@@ -158,11 +160,11 @@ func TestReloadStressLosesNothing(t *testing.T) {
 	cfg.Services["books"] = open()
 	h := newHarness(t, cfg)
 	const clients, messages = 200, 400
-	cs := make([]*client, clients)
+	cs := make([]*wstest.Client, clients)
 	for i := range cs {
 		cs[i] = h.dial()
-		cs[i].send(`{"event":"subscribe","subscription":"books.s"}`)
-		cs[i].expect(`{"event":"subscribe","subscription":"books.s","status":"ok"}`)
+		cs[i].Send(`{"event":"subscribe","subscription":"books.s"}`)
+		cs[i].Expect(`{"event":"subscribe","subscription":"books.s","status":"ok"}`)
 	}
 	withExtra := cloneConfig(cfg)
 	withExtra.Services["films"] = open()
@@ -191,7 +193,7 @@ func TestReloadStressLosesNothing(t *testing.T) {
 	for ci, c := range cs {
 		for i := range messages {
 			want := fmt.Sprintf(`{"event":"message","subscription":"books.s","data":%d}`, i)
-			if got := c.next(); !jsonSame(got, []byte(want)) {
+			if got := c.Next(); !control.JSONEqual(got, []byte(want)) {
 				t.Fatalf("client %d: got %s, want %s", ci, got, want)
 			}
 		}
@@ -202,18 +204,18 @@ func TestReloadStressLosesNothing(t *testing.T) {
 // a service a heartbeat starts it for the subscriptions it already has.
 func TestReloadTurnsOnHeartbeatForExistingSubscriptions(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := testConfig(t)
 	cfg.Services["books"] = open()
 	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 
 	next := cloneConfig(cfg)
 	beating := *cfg.Services["books"]
 	beating.HeartbeatPeriod = services.Duration(time.Minute)
-	beating.OnHeartbeat = svc.url("/heartbeat")
+	beating.OnHeartbeat = svc.URL("/heartbeat")
 	next.Services["books"] = &beating
 	if err := h.r.Reload(next); err != nil {
 		t.Fatal(err)
@@ -221,7 +223,7 @@ func TestReloadTurnsOnHeartbeatForExistingSubscriptions(t *testing.T) {
 	for range 3 {
 		fireNext(t, clk)
 	}
-	if n := len(svc.callsTo("/heartbeat")); n != 3 {
+	if n := len(svc.Calls("/heartbeat")); n != 3 {
 		t.Fatalf("%d heartbeats of the existing subscription, want 3", n)
 	}
 	if err := h.r.Reload(next); err != nil { // a second reload arms nothing twice

@@ -13,9 +13,9 @@ func BenchmarkSubscribeRoundTrip(b *testing.B) {
 	h := newHarness(b, cfg)
 	c := h.dial()
 	for b.Loop() {
-		c.send(`{"event":"subscribe","subscription":"books.rt"}`)
-		c.next()
-		c.send(`{"event":"unsubscribe","subscription":"books.rt"}`)
-		c.next()
+		c.Send(`{"event":"subscribe","subscription":"books.rt"}`)
+		c.Next()
+		c.Send(`{"event":"unsubscribe","subscription":"books.rt"}`)
+		c.Next()
 	}
 }

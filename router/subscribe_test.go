@@ -9,26 +9,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
 // fullService configures every callback of a service on svc.
-func fullService(svc *service) *services.Service {
+func fullService(svc *wstest.Service) *services.Service {
 	return &services.Service{
-		Authorizer:        svc.url("/authorize"),
+		Authorizer:        svc.URL("/authorize"),
 		AuthorizerFields:  []string{"role", "user_id"},
 		ExtraFields:       []string{"org", "lang"},
-		BeforeSubscribe:   svc.url("/before_subscribe"),
-		OnSubscribe:       svc.url("/on_subscribe"),
-		OnMessage:         svc.url("/on_message"),
-		BeforeUnsubscribe: svc.url("/before_unsubscribe"),
-		OnUnsubscribe:     svc.url("/on_unsubscribe"),
+		BeforeSubscribe:   svc.URL("/before_subscribe"),
+		OnSubscribe:       svc.URL("/on_subscribe"),
+		OnMessage:         svc.URL("/on_message"),
+		BeforeUnsubscribe: svc.URL("/before_unsubscribe"),
+		OnUnsubscribe:     svc.URL("/on_unsubscribe"),
 	}
 }
 
 func TestSubscribeChecksInOrder(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := ticketConfig(t, svc)
 	cfg.WebSocket.MaxSubscriptions = 2
 	cfg.Services["books"] = &services.Service{ExtraFields: []string{"org"}}
@@ -57,22 +59,21 @@ func TestSubscribeChecksInOrder(t *testing.T) {
 	c := h.dial()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c.t = t
-			c.send(tc.send)
-			c.expect(tc.want)
+			c := c.For(t)
+			c.Send(tc.send)
+			c.Expect(tc.want)
 		})
 	}
-	c.t = t
-	c.send(`{"event":"subscribe","subscription":"open.a"}`)
-	c.expect(`{"event":"subscribe","subscription":"open.a","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"open.a"}`)
-	c.expect(`{"event":"subscribe","subscription":"open.a","status":"error","error":"Already subscribed."}`)
-	c.send(`{"event":"subscribe","subscription":"open.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"open.b","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"open.a"}`)
-	c.expect(`{"event":"subscribe","subscription":"open.a","status":"error","error":"Already subscribed."}`)
-	c.send(`{"event":"subscribe","subscription":"open.c"}`)
-	c.expect(`{"event":"subscribe","subscription":"open.c","status":"error","error":"Too many subscriptions."}`)
+	c.Send(`{"event":"subscribe","subscription":"open.a"}`)
+	c.Expect(`{"event":"subscribe","subscription":"open.a","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"open.a"}`)
+	c.Expect(`{"event":"subscribe","subscription":"open.a","status":"error","error":"Already subscribed."}`)
+	c.Send(`{"event":"subscribe","subscription":"open.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"open.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"open.a"}`)
+	c.Expect(`{"event":"subscribe","subscription":"open.a","status":"error","error":"Already subscribed."}`)
+	c.Send(`{"event":"subscribe","subscription":"open.c"}`)
+	c.Expect(`{"event":"subscribe","subscription":"open.c","status":"error","error":"Too many subscriptions."}`)
 }
 
 // TestSubscribeStepsAndBodies checks the callback order and the exact
@@ -80,26 +81,26 @@ func TestSubscribeChecksInOrder(t *testing.T) {
 // ones winning on a clash.
 func TestSubscribeStepsAndBodies(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.answer("/ticket", 200, `{"status":"ok","user_id":"u1","session_id":"s1"}`)
-	svc.answer("/authorize", 200, `{"status":"ok","role":"admin","user_id":"from-authorizer","ignored":1}`)
-	svc.answer("/before_subscribe", 200, `{"status":"ok","data":{"state":"v1"}}`)
+	svc := wstest.NewService(t)
+	svc.Answer("/ticket", 200, `{"status":"ok","user_id":"u1","session_id":"s1"}`)
+	svc.Answer("/authorize", 200, `{"status":"ok","role":"admin","user_id":"from-authorizer","ignored":1}`)
+	svc.Answer("/before_subscribe", 200, `{"status":"ok","data":{"state":"v1"}}`)
 	cfg := ticketConfig(t, svc)
 	cfg.Services["books"] = fullService(svc)
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"auth","ticket":"t"}`)
-	c.expect(`{"event":"auth","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"books.b1","org":5,"lang":"en","user_id":"from-client","other":1}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"state":"v1"}}`)
-	eventually(t, 5*time.Second, "on_subscribe", func() bool { return len(svc.callsTo("/on_subscribe")) == 1 })
-	if got, want := svc.paths(), []string{"/ticket", "/authorize", "/before_subscribe", "/on_subscribe"}; !reflect.DeepEqual(got, want) {
+	c.Send(`{"event":"auth","ticket":"t"}`)
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b1","org":5,"lang":"en","user_id":"from-client","other":1}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"state":"v1"}}`)
+	eventually(t, 5*time.Second, "on_subscribe", func() bool { return len(svc.Calls("/on_subscribe")) == 1 })
+	if got, want := svc.Paths(), []string{"/ticket", "/authorize", "/before_subscribe", "/on_subscribe"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("callbacks = %v, want %v", got, want)
 	}
 	authzBody := `{"subscription":"books.b1","org":5,"lang":"en","user_id":"u1","session_id":"s1"}`
 	fullBody := `{"subscription":"books.b1","org":5,"lang":"en","role":"admin","user_id":"u1","session_id":"s1"}`
 	for path, want := range map[string]string{"/authorize": authzBody, "/before_subscribe": fullBody, "/on_subscribe": fullBody} {
-		if got := svc.callsTo(path)[0].raw; !jsonSame([]byte(got), []byte(want)) {
+		if got := svc.Calls(path)[0].Raw; !control.JSONEqual([]byte(got), []byte(want)) {
 			t.Errorf("%s body = %s, want %s", path, got, want)
 		}
 	}
@@ -119,39 +120,38 @@ func TestSubscribeStepsAndBodies(t *testing.T) {
 	}
 	for _, tc := range msgCases {
 		t.Run(tc.name, func(t *testing.T) {
-			c.t = t
-			svc.answer("/on_message", tc.status, tc.answer)
-			c.send(tc.send)
+			c := c.For(t)
+			svc.Answer("/on_message", tc.status, tc.answer)
+			c.Send(tc.send)
 			if tc.want == "" {
-				c.send(`{"event":"ping","data":"sync"}`)
-				c.expect(`{"event":"pong","data":"sync"}`)
+				c.Send(`{"event":"ping","data":"sync"}`)
+				c.Expect(`{"event":"pong","data":"sync"}`)
 				return
 			}
-			c.expect(tc.want)
+			c.Expect(tc.want)
 		})
 	}
-	c.t = t
-	msgs := svc.callsTo("/on_message")
-	if want := `{"subscription":"books.b1","org":5,"lang":"en","role":"admin","user_id":"u1","session_id":"s1","data":{"x":1}}`; !jsonSame([]byte(msgs[0].raw), []byte(want)) {
-		t.Errorf("on_message body = %s, want %s", msgs[0].raw, want)
+	msgs := svc.Calls("/on_message")
+	if want := `{"subscription":"books.b1","org":5,"lang":"en","role":"admin","user_id":"u1","session_id":"s1","data":{"x":1}}`; !control.JSONEqual([]byte(msgs[0].Raw), []byte(want)) {
+		t.Errorf("on_message body = %s, want %s", msgs[0].Raw, want)
 	}
-	if msgs[2].body["data"] != nil {
-		t.Errorf("on_message without data got data %v, want null", msgs[2].body["data"])
+	if msgs[2].Body["data"] != nil {
+		t.Errorf("on_message without data got data %v, want null", msgs[2].Body["data"])
 	}
 
 	// unsubscribe: refused, then accepted with data.
-	svc.answer("/before_unsubscribe", 200, `{"status":"error"}`)
-	c.send(`{"event":"unsubscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"unsubscribe","subscription":"books.b1","status":"error","error":"Unhandled exception.","org":5,"lang":"en"}`)
-	svc.answer("/before_unsubscribe", 200, `{"status":"ok","data":{"bye":1}}`)
-	c.send(`{"event":"unsubscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"bye":1}}`)
-	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.callsTo("/on_unsubscribe")) == 1 })
-	if got := svc.callsTo("/on_unsubscribe")[0].raw; !jsonSame([]byte(got), []byte(fullBody)) {
+	svc.Answer("/before_unsubscribe", 200, `{"status":"error"}`)
+	c.Send(`{"event":"unsubscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"unsubscribe","subscription":"books.b1","status":"error","error":"Unhandled exception.","org":5,"lang":"en"}`)
+	svc.Answer("/before_unsubscribe", 200, `{"status":"ok","data":{"bye":1}}`)
+	c.Send(`{"event":"unsubscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"bye":1}}`)
+	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
+	if got := svc.Calls("/on_unsubscribe")[0].Raw; !control.JSONEqual([]byte(got), []byte(fullBody)) {
 		t.Errorf("on_unsubscribe body = %s, want %s", got, fullBody)
 	}
-	c.send(`{"event":"message","subscription":"books.b1"}`)
-	c.expect(`{"event":"message","subscription":"books.b1","status":"error","error":"Subscription does not exist."}`)
+	c.Send(`{"event":"message","subscription":"books.b1"}`)
+	c.Expect(`{"event":"message","subscription":"books.b1","status":"error","error":"Subscription does not exist."}`)
 }
 
 func TestSubscribeCallbackErrors(t *testing.T) {
@@ -173,33 +173,33 @@ func TestSubscribeCallbackErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			svc := newService(t)
-			svc.answer(tc.path, tc.status, tc.answer)
+			svc := wstest.NewService(t)
+			svc.Answer(tc.path, tc.status, tc.answer)
 			cfg := testConfig(t)
 			s := fullService(svc)
 			s.RequireAuthentication = new(bool)
 			cfg.Services["books"] = s
 			h := newHarness(t, cfg)
 			c := h.dial()
-			c.send(`{"event":"subscribe","subscription":"books.b1","org":1}`)
-			c.expect(`{"event":"subscribe","subscription":"books.b1","status":"error","org":1,` + tc.want + `}`)
-			if n := len(svc.callsTo("/on_subscribe")); n != 0 {
+			c.Send(`{"event":"subscribe","subscription":"books.b1","org":1}`)
+			c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"error","org":1,` + tc.want + `}`)
+			if n := len(svc.Calls("/on_subscribe")); n != 0 {
 				t.Errorf("on_subscribe called %d times after a failed subscribe", n)
 			}
 			eventually(t, 5*time.Second, "no channel left", func() bool { return h.numsub("books.b1") == 0 })
 			h.publish("books.b1", `{"subscription":"books.b1","data":1}`)
-			c.quiet(100 * time.Millisecond)
+			c.Quiet(100 * time.Millisecond)
 		})
 	}
 }
 
 func TestRetryAfter429Header(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.setHeader("X-Reset", "0.3")
+	svc := wstest.NewService(t)
+	svc.SetHeader("X-Reset", "0.3")
 	var first atomic.Bool
 	first.Store(true)
-	svc.on("/authorize", func(map[string]any) (int, string) {
+	svc.On("/authorize", func(map[string]any) (int, any) {
 		if first.CompareAndSwap(true, false) {
 			return 429, `{}`
 		}
@@ -208,32 +208,32 @@ func TestRetryAfter429Header(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.HTTP.Wait = services.Duration(5 * time.Second) // a 429 must wait for the header, not this
 	cfg.HTTP.RateLimitResetHeaders = []string{"X-Reset"}
-	cfg.Services["books"] = &services.Service{RequireAuthentication: new(bool), Authorizer: svc.url("/authorize")}
+	cfg.Services["books"] = &services.Service{RequireAuthentication: new(bool), Authorizer: svc.URL("/authorize")}
 	h := newHarness(t, cfg)
 	c := h.dial()
 	start := time.Now()
-	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
 	if took := time.Since(start); took < 250*time.Millisecond || took > 4*time.Second {
 		t.Fatalf("subscribe took %s; want the 0.3 s of the reset header", took)
 	}
-	if n := len(svc.callsTo("/authorize")); n != 2 {
+	if n := len(svc.Calls("/authorize")); n != 2 {
 		t.Fatalf("authorizer tries = %d, want 2", n)
 	}
 }
 
 func TestRetriesExhausted(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.answer("/authorize", 500, `boom`)
+	svc := wstest.NewService(t)
+	svc.Answer("/authorize", 500, `boom`)
 	cfg := testConfig(t)
 	cfg.HTTP.Tries = 3
-	cfg.Services["books"] = &services.Service{RequireAuthentication: new(bool), Authorizer: svc.url("/authorize")}
+	cfg.Services["books"] = &services.Service{RequireAuthentication: new(bool), Authorizer: svc.URL("/authorize")}
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"error","error":"Service unavailable."}`)
-	if n := len(svc.callsTo("/authorize")); n != 3 {
+	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"error","error":"Service unavailable."}`)
+	if n := len(svc.Calls("/authorize")); n != 3 {
 		t.Fatalf("tries = %d, want 3", n)
 	}
 }
@@ -243,13 +243,13 @@ func TestRetriesExhausted(t *testing.T) {
 // then the messages, exactly once.
 func TestHoldBack(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := testConfig(t)
 	s := open()
-	s.BeforeSubscribe = svc.url("/before_subscribe")
+	s.BeforeSubscribe = svc.URL("/before_subscribe")
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
-	svc.on("/before_subscribe", func(map[string]any) (int, string) {
+	svc.On("/before_subscribe", func(map[string]any) (int, any) {
 		for i := range 3 {
 			h.publish("books.b1", fmt.Sprintf(`{"subscription":"books.b1","data":%d}`, i))
 		}
@@ -262,14 +262,14 @@ func TestHoldBack(t *testing.T) {
 		return 200, `{"status":"ok","data":"state"}`
 	})
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","data":"state"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","data":"state"}`)
 	for i := range 3 {
-		c.expect(fmt.Sprintf(`{"event":"message","subscription":"books.b1","data":%d}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"message","subscription":"books.b1","data":%d}`, i))
 	}
 	h.publish("books.b1", `{"subscription":"books.b1","data":"after"}`)
-	c.expect(`{"event":"message","subscription":"books.b1","data":"after"}`)
-	c.quiet(100 * time.Millisecond)
+	c.Expect(`{"event":"message","subscription":"books.b1","data":"after"}`)
+	c.Quiet(100 * time.Millisecond)
 }
 
 // heldBack counts the messages held back for subscriptions to name that
@@ -297,45 +297,45 @@ func TestFanOutAndChannelRefcount(t *testing.T) {
 	cfg.Services["books"] = open()
 	h := newHarness(t, cfg)
 	const n = 50
-	clients := make([]*client, n)
+	clients := make([]*wstest.Client, n)
 	for i := range clients {
 		clients[i] = h.dial()
-		clients[i].send(`{"event":"subscribe","subscription":"books.b1"}`)
-		clients[i].expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+		clients[i].Send(`{"event":"subscribe","subscription":"books.b1"}`)
+		clients[i].Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
 	}
 	if got := h.numsub("books.b1"); got != 1 {
 		t.Fatalf("NUMSUB = %d, want 1 (one pub/sub connection for all)", got)
 	}
 	h.publish("books.b1", `{"subscription":"books.b1","data":"all"}`)
 	for _, c := range clients {
-		c.expect(`{"event":"message","subscription":"books.b1","data":"all"}`)
+		c.Expect(`{"event":"message","subscription":"books.b1","data":"all"}`)
 	}
 	for _, c := range clients[1:] {
-		c.send(`{"event":"unsubscribe","subscription":"books.b1"}`)
-		c.expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok"}`)
+		c.Send(`{"event":"unsubscribe","subscription":"books.b1"}`)
+		c.Expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok"}`)
 	}
 	h.publish("books.b1", `{"subscription":"books.b1","data":"one"}`)
-	clients[0].expect(`{"event":"message","subscription":"books.b1","data":"one"}`)
-	clients[0].conn.CloseNow()
+	clients[0].Expect(`{"event":"message","subscription":"books.b1","data":"one"}`)
+	clients[0].CloseNow()
 	eventually(t, 5*time.Second, "NUMSUB 0", func() bool { return h.numsub("books.b1") == 0 })
 }
 
 func TestCloseEndsSubscriptionsWithCallbacks(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := testConfig(t)
 	s := fullService(svc)
 	s.RequireAuthentication = new(bool)
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b1","org":1}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","org":1}`)
-	c.send(`{"event":"subscribe","subscription":"books.b2"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b2","status":"ok"}`)
-	c.conn.CloseNow()
+	c.Send(`{"event":"subscribe","subscription":"books.b1","org":1}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","org":1}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b2"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b2","status":"ok"}`)
+	c.CloseNow()
 	eventually(t, 5*time.Second, "unsubscribe callbacks", func() bool {
-		return len(svc.callsTo("/before_unsubscribe")) == 2 && len(svc.callsTo("/on_unsubscribe")) == 2
+		return len(svc.Calls("/before_unsubscribe")) == 2 && len(svc.Calls("/on_unsubscribe")) == 2
 	})
 	eventually(t, 5*time.Second, "channels released", func() bool { return h.numsub("books.b1")+h.numsub("books.b2") == 0 })
 }
@@ -346,8 +346,8 @@ func TestMalformedPublicationsAreDropped(t *testing.T) {
 	cfg.Services["books"] = open()
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
 	for _, bad := range []string{
 		`not json`, `[1,2]`, `"str"`, `null`, `{}`, `{"data":1}`,
 		`{"subscription":"books.b2","data":1}`, `{"subscription":5,"data":1}`,
@@ -358,16 +358,16 @@ func TestMalformedPublicationsAreDropped(t *testing.T) {
 		h.publish("books.b1", bad)
 	}
 	h.publish("books.b1", `{"subscription":"books.b1","data":null}`)
-	c.expect(`{"event":"message","subscription":"books.b1","data":null}`)
+	c.Expect(`{"event":"message","subscription":"books.b1","data":null}`)
 	h.publish("books.b1", `{"subscription":"books.b1","data":1,"published_at":"2026-11-23T14:00:00.123456+00:00"}`)
-	c.expect(`{"event":"message","subscription":"books.b1","data":1,"published_at":"2026-11-23T14:00:00.123456+00:00"}`)
+	c.Expect(`{"event":"message","subscription":"books.b1","data":1,"published_at":"2026-11-23T14:00:00.123456+00:00"}`)
 	for _, ts := range []string{"2026-11-23T14:00:00Z", "2026-11-23 14:00:00.5", "2026-11-23T14:00:00", "2026-11-23T14:00", "2026-11-23 14:00+01:00"} {
 		h.publish("books.b1", `{"subscription":"books.b1","data":2,"published_at":"`+ts+`"}`)
-		c.expect(`{"event":"message","subscription":"books.b1","data":2,"published_at":"` + ts + `"}`)
+		c.Expect(`{"event":"message","subscription":"books.b1","data":2,"published_at":"` + ts + `"}`)
 	}
 	for _, ts := range []string{`"yesterday"`, `12`, `"2026-13-01T00:00:00"`, `"2026-11-23"`} {
 		h.publish("books.b1", `{"subscription":"books.b1","data":3,"published_at":`+ts+`}`)
-		c.expect(`{"event":"message","subscription":"books.b1","data":3}`)
+		c.Expect(`{"event":"message","subscription":"books.b1","data":3}`)
 	}
 	if got := counterValue(t, h.r.drops.malformed); got != 13 {
 		t.Errorf("malformed drops = %v, want 13", got)
@@ -377,9 +377,9 @@ func TestMalformedPublicationsAreDropped(t *testing.T) {
 // TestClientLeavesDuringBeforeSubscribe: no subscription is left behind.
 func TestClientLeavesDuringBeforeSubscribe(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	release := make(chan struct{})
-	svc.on("/before_subscribe", func(map[string]any) (int, string) {
+	svc.On("/before_subscribe", func(map[string]any) (int, any) {
 		<-release
 		return 200, `{"status":"ok"}`
 	})
@@ -390,9 +390,9 @@ func TestClientLeavesDuringBeforeSubscribe(t *testing.T) {
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b1"}`)
-	eventually(t, 5*time.Second, "before_subscribe called", func() bool { return len(svc.callsTo("/before_subscribe")) == 1 })
-	c.conn.CloseNow()
+	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
+	eventually(t, 5*time.Second, "before_subscribe called", func() bool { return len(svc.Calls("/before_subscribe")) == 1 })
+	c.CloseNow()
 	eventually(t, 5*time.Second, "session gone", func() bool {
 		h.r.mu.Lock()
 		defer h.r.mu.Unlock()
@@ -401,8 +401,8 @@ func TestClientLeavesDuringBeforeSubscribe(t *testing.T) {
 	close(release)
 	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b1") == 0 })
 	time.Sleep(100 * time.Millisecond)
-	if n := len(svc.callsTo("/on_subscribe")) + len(svc.callsTo("/on_unsubscribe")); n != 0 {
-		t.Fatalf("callbacks after an unfinished subscribe: %v", svc.paths())
+	if n := len(svc.Calls("/on_subscribe")) + len(svc.Calls("/on_unsubscribe")); n != 0 {
+		t.Fatalf("callbacks after an unfinished subscribe: %v", svc.Paths())
 	}
 	_ = context.Background
 }
@@ -425,7 +425,7 @@ func TestAlreadySubscribedEchoesTheExistingExtraFields(t *testing.T) {
 	c := h.dial()
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c.t = t
+			c := c.For(t)
 			name := fmt.Sprintf("books.b%d", i)
 			with := func(fields string) string {
 				if fields == "" {
@@ -433,10 +433,10 @@ func TestAlreadySubscribedEchoesTheExistingExtraFields(t *testing.T) {
 				}
 				return "," + fields
 			}
-			c.send(`{"event":"subscribe","subscription":"` + name + `"` + with(tc.first) + `}`)
-			c.expect(`{"event":"subscribe","subscription":"` + name + `","status":"ok"` + with(tc.first) + `}`)
-			c.send(`{"event":"subscribe","subscription":"` + name + `"` + with(tc.again) + `}`)
-			c.expect(`{"event":"subscribe","subscription":"` + name + `","status":"error","error":"Already subscribed."` + with(tc.want) + `}`)
+			c.Send(`{"event":"subscribe","subscription":"` + name + `"` + with(tc.first) + `}`)
+			c.Expect(`{"event":"subscribe","subscription":"` + name + `","status":"ok"` + with(tc.first) + `}`)
+			c.Send(`{"event":"subscribe","subscription":"` + name + `"` + with(tc.again) + `}`)
+			c.Expect(`{"event":"subscribe","subscription":"` + name + `","status":"error","error":"Already subscribed."` + with(tc.want) + `}`)
 		})
 	}
 }

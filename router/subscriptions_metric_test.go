@@ -29,22 +29,22 @@ func TestSubscriptionsGauge(t *testing.T) {
 
 	a := h.dial()
 	for _, name := range []string{"books.a", "books.b", "chat.x"} {
-		a.send(`{"event":"subscribe","subscription":"` + name + `"}`)
-		a.expect(`{"event":"subscribe","subscription":"` + name + `","status":"ok"}`)
+		a.Send(`{"event":"subscribe","subscription":"` + name + `"}`)
+		a.Expect(`{"event":"subscribe","subscription":"` + name + `","status":"ok"}`)
 	}
 	want("after three subscribes", 2, 1)
 
-	a.send(`{"event":"unsubscribe","subscription":"books.a"}`)
-	a.expect(`{"event":"unsubscribe","subscription":"books.a","status":"ok"}`)
+	a.Send(`{"event":"unsubscribe","subscription":"books.a"}`)
+	a.Expect(`{"event":"unsubscribe","subscription":"books.a","status":"ok"}`)
 	want("after an unsubscribe", 1, 1)
 
 	b := h.dial()
-	b.send(`{"event":"subscribe","subscription":"chat.x"}`)
-	b.expect(`{"event":"subscribe","subscription":"chat.x","status":"ok"}`)
-	b.send(`{"event":"subscribe","subscription":"chat.x"}`)
-	b.expect(`{"event":"subscribe","subscription":"chat.x","status":"error","error":"Already subscribed."}`)
+	b.Send(`{"event":"subscribe","subscription":"chat.x"}`)
+	b.Expect(`{"event":"subscribe","subscription":"chat.x","status":"ok"}`)
+	b.Send(`{"event":"subscribe","subscription":"chat.x"}`)
+	b.Expect(`{"event":"subscribe","subscription":"chat.x","status":"error","error":"Already subscribed."}`)
 	want("after a second client and a refused duplicate", 1, 2)
 
-	a.conn.CloseNow()
+	a.CloseNow()
 	want("after the first client closed", 0, 1)
 }

@@ -17,8 +17,8 @@ func TestThrottleKeysBounded(t *testing.T) {
 	cfg.Services["books"] = open()
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 
 	const n = throttle.DefaultMaxKeys + 100
 	publish := func(i int, key string) {
@@ -28,12 +28,12 @@ func TestThrottleKeysBounded(t *testing.T) {
 		publish(i, fmt.Sprint("k", i))
 	}
 	for i := range n {
-		c.expect(fmt.Sprintf(`{"event":"message","subscription":"books.b","data":%d}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"message","subscription":"books.b","data":%d}`, i))
 	}
 	publish(n, "k0") // forgotten: goes out at once
-	c.expect(fmt.Sprintf(`{"event":"message","subscription":"books.b","data":%d}`, n))
+	c.Expect(fmt.Sprintf(`{"event":"message","subscription":"books.b","data":%d}`, n))
 
-	sub := c.subscriptionOf(h, "books.b")
+	sub := subscriptionOf(t, h, "books.b")
 	sub.mu.Lock()
 	th := sub.throttle
 	sub.mu.Unlock()
@@ -44,8 +44,8 @@ func TestThrottleKeysBounded(t *testing.T) {
 
 // subscriptionOf returns the router's subscription name of the only
 // session h has.
-func (c *client) subscriptionOf(h *harness, name string) *subscription {
-	c.t.Helper()
+func subscriptionOf(t *testing.T, h *harness, name string) *subscription {
+	t.Helper()
 	h.r.mu.Lock()
 	defer h.r.mu.Unlock()
 	for s := range h.r.sessions {
@@ -53,6 +53,6 @@ func (c *client) subscriptionOf(h *harness, name string) *subscription {
 			return sub
 		}
 	}
-	c.t.Fatalf("no subscription %s", name)
+	t.Fatalf("no subscription %s", name)
 	return nil
 }

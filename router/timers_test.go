@@ -6,61 +6,63 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
-func renewingService(svc *service, period time.Duration) *services.Service {
+func renewingService(svc *wstest.Service, period time.Duration) *services.Service {
 	return &services.Service{
 		RequireAuthentication:      new(bool),
-		Authorizer:                 svc.url("/authorize"),
+		Authorizer:                 svc.URL("/authorize"),
 		AuthorizerFields:           []string{"level"},
 		AuthorizationRenewalPeriod: services.Duration(period),
 		AuthorizationRenewalJitter: services.Duration(period / 4),
 		ExtraFields:                []string{"org"},
-		BeforeUnsubscribe:          svc.url("/before_unsubscribe"),
-		OnUnsubscribe:              svc.url("/on_unsubscribe"),
-		OnAuthorizationChange:      svc.url("/on_authorization_change"),
+		BeforeUnsubscribe:          svc.URL("/before_unsubscribe"),
+		OnUnsubscribe:              svc.URL("/on_unsubscribe"),
+		OnAuthorizationChange:      svc.URL("/on_authorization_change"),
 	}
 }
 
 func TestRenewalRefusedEndsSubscription(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	var calls atomic.Int32
-	svc.on("/authorize", func(map[string]any) (int, string) {
+	svc.On("/authorize", func(map[string]any) (int, any) {
 		if calls.Add(1) == 1 {
 			return 200, `{"status":"ok","level":1}`
 		}
 		return 200, `{"status":"error","error":"Access revoked."}`
 	})
-	svc.answer("/before_unsubscribe", 200, `{"status":"ok","data":{"reason":"revoked"}}`)
+	svc.Answer("/before_unsubscribe", 200, `{"status":"ok","data":{"reason":"revoked"}}`)
 	const period = 5 * time.Minute
 	cfg := testConfig(t)
 	cfg.Services["books"] = renewingService(svc, period)
 	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b","org":9}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":9}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b","org":9}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok","org":9}`)
 	// The renewal is due within the period, less a part of the jitter.
 	if d := nextCall(t, clk); d <= period-period/4 || d > period {
 		t.Fatalf("renewal due in %s; want in (%s, %s]", d, period-period/4, period)
 	}
 	fireNext(t, clk)
-	c.expect(`{"event":"unsubscribe","subscription":"books.b","error":"Access revoked.","org":9,"data":{"reason":"revoked"}}`)
-	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.callsTo("/on_unsubscribe")) == 1 })
+	c.Expect(`{"event":"unsubscribe","subscription":"books.b","error":"Access revoked.","org":9,"data":{"reason":"revoked"}}`)
+	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
 	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
 	h.publish("books.b", `{"subscription":"books.b","data":1}`)
-	c.quiet(100 * time.Millisecond)
-	if got := svc.callsTo("/authorize")[1].raw; !jsonSame([]byte(got), []byte(`{"subscription":"books.b","org":9,"level":1}`)) {
+	c.Quiet(100 * time.Millisecond)
+	if got := svc.Calls("/authorize")[1].Raw; !control.JSONEqual([]byte(got), []byte(`{"subscription":"books.b","org":9,"level":1}`)) {
 		t.Errorf("renewal body = %s", got)
 	}
 }
 
 func TestRenewalUnreachableKeepsSubscription(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	var calls atomic.Int32
-	svc.on("/authorize", func(map[string]any) (int, string) {
+	svc.On("/authorize", func(map[string]any) (int, any) {
 		switch calls.Add(1) {
 		case 1:
 			return 200, `{"status":"ok","level":1}`
@@ -74,18 +76,18 @@ func TestRenewalUnreachableKeepsSubscription(t *testing.T) {
 	cfg.Services["books"] = renewingService(svc, time.Minute)
 	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	for range 3 { // two unreachable answers, then changed fields
 		fireNext(t, clk)
 	}
-	eventually(t, 5*time.Second, "authorization change", func() bool { return len(svc.callsTo("/on_authorization_change")) == 1 })
-	if got := svc.callsTo("/on_authorization_change")[0].raw; !jsonSame([]byte(got), []byte(`{"subscription":"books.b","level":2}`)) {
+	eventually(t, 5*time.Second, "authorization change", func() bool { return len(svc.Calls("/on_authorization_change")) == 1 })
+	if got := svc.Calls("/on_authorization_change")[0].Raw; !control.JSONEqual([]byte(got), []byte(`{"subscription":"books.b","level":2}`)) {
 		t.Errorf("on_authorization_change body = %s", got)
 	}
 	h.publish("books.b", `{"subscription":"books.b","data":"still"}`)
-	c.expect(`{"event":"message","subscription":"books.b","data":"still"}`)
-	if n := len(svc.callsTo("/on_unsubscribe")); n != 0 {
+	c.Expect(`{"event":"message","subscription":"books.b","data":"still"}`)
+	if n := len(svc.Calls("/on_unsubscribe")); n != 0 {
 		t.Fatalf("on_unsubscribe called %d times; an unreachable authorizer must keep the subscription", n)
 	}
 	// Unchanged fields on the next renewals: no further change callback.
@@ -95,16 +97,16 @@ func TestRenewalUnreachableKeepsSubscription(t *testing.T) {
 	if n := calls.Load(); n != 6 {
 		t.Fatalf("authorizer called %d times, want 6", n)
 	}
-	if n := len(svc.callsTo("/on_authorization_change")); n != 1 {
+	if n := len(svc.Calls("/on_authorization_change")); n != 1 {
 		t.Fatalf("on_authorization_change called %d times for unchanged fields", n)
 	}
 }
 
 func TestHeartbeat(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	var beats atomic.Int32
-	svc.on("/heartbeat", func(map[string]any) (int, string) {
+	svc.On("/heartbeat", func(map[string]any) (int, any) {
 		if beats.Add(1) == 2 {
 			return 500, `fail`
 		}
@@ -115,12 +117,12 @@ func TestHeartbeat(t *testing.T) {
 	const period = 30 * time.Second
 	s := open()
 	s.HeartbeatPeriod = services.Duration(period)
-	s.OnHeartbeat = svc.url("/heartbeat")
+	s.OnHeartbeat = svc.URL("/heartbeat")
 	cfg.Services["books"] = s
 	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	if d := nextCall(t, clk); d >= period { // the first after a random part of one period
 		t.Fatalf("first heartbeat due in %s; want less than %s", d, period)
 	}
@@ -137,11 +139,11 @@ func TestHeartbeat(t *testing.T) {
 	if got := counterValue(t, h.r.metrics.HeartbeatFailures); got != 1 {
 		t.Errorf("heartbeat failures = %v, want 1", got)
 	}
-	if got := svc.callsTo("/heartbeat")[0].raw; got != `{"subscription":"books.b"}` {
+	if got := svc.Calls("/heartbeat")[0].Raw; got != `{"subscription":"books.b"}` {
 		t.Errorf("heartbeat body = %s", got)
 	}
-	c.send(`{"event":"unsubscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
+	c.Send(`{"event":"unsubscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
 	if n := clk.Pending(); n != 0 {
 		t.Fatalf("%d timers armed after unsubscribe", n)
 	}
@@ -155,17 +157,17 @@ func TestHeartbeat(t *testing.T) {
 // clock: a short heartbeat period, waited for.
 func TestHeartbeatRealClock(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := testConfig(t)
 	s := open()
 	s.HeartbeatPeriod = services.Duration(50 * time.Millisecond)
-	s.OnHeartbeat = svc.url("/heartbeat")
+	s.OnHeartbeat = svc.URL("/heartbeat")
 	cfg.Services["books"] = s
 	h := newHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"books.b"}`)
-	c.expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
-	eventually(t, 5*time.Second, "two heartbeats", func() bool { return len(svc.callsTo("/heartbeat")) >= 2 })
+	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
+	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
+	eventually(t, 5*time.Second, "two heartbeats", func() bool { return len(svc.Calls("/heartbeat")) >= 2 })
 }
 
 // TestTimersAndGoroutinesReturnToBaseline subscribes and unsubscribes many
@@ -175,21 +177,21 @@ func TestTimersAndGoroutinesReturnToBaseline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: many subscriptions")
 	}
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := testConfig(t)
 	s := open()
-	s.Authorizer = svc.url("/authorize")
+	s.Authorizer = svc.URL("/authorize")
 	s.AuthorizationRenewalPeriod = services.Duration(time.Hour)
 	s.AuthorizationRenewalJitter = services.Duration(time.Minute)
 	s.HeartbeatPeriod = services.Duration(time.Hour)
-	s.OnHeartbeat = svc.url("/heartbeat")
+	s.OnHeartbeat = svc.URL("/heartbeat")
 	cfg.Services["books"] = s
 	h, clk := newManualHarness(t, cfg)
 	time.Sleep(100 * time.Millisecond)
 	baseline := runtime.NumGoroutine()
 
 	const conns, rounds = 20, 500 // 10,000 subscribe/unsubscribe pairs
-	clients := make([]*client, conns)
+	clients := make([]*wstest.Client, conns)
 	for i := range clients {
 		clients[i] = h.dial()
 	}
@@ -199,15 +201,15 @@ func TestTimersAndGoroutinesReturnToBaseline(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			for r := range rounds {
 				name := "books.t" + string(rune('a'+i%26))
-				c.send(`{"event":"subscribe","subscription":"` + name + `"}`)
-				if b := c.next(); !jsonSame(b, []byte(`{"event":"subscribe","subscription":"`+name+`","status":"ok"}`)) {
+				c.Send(`{"event":"subscribe","subscription":"` + name + `"}`)
+				if b := c.Next(); !control.JSONEqual(b, []byte(`{"event":"subscribe","subscription":"`+name+`","status":"ok"}`)) {
 					t.Errorf("round %d: %s", r, b)
 					return
 				}
-				c.send(`{"event":"unsubscribe","subscription":"` + name + `"}`)
+				c.Send(`{"event":"unsubscribe","subscription":"` + name + `"}`)
 				for {
-					b := c.next()
-					if jsonSame(b, []byte(`{"event":"unsubscribe","subscription":"`+name+`","status":"ok"}`)) {
+					b := c.Next()
+					if control.JSONEqual(b, []byte(`{"event":"unsubscribe","subscription":"`+name+`","status":"ok"}`)) {
 						break
 					}
 				}
@@ -222,15 +224,15 @@ func TestTimersAndGoroutinesReturnToBaseline(t *testing.T) {
 	}
 	// Leave throttled messages pending and close mid-throttle.
 	for _, c := range clients {
-		c.send(`{"event":"subscribe","subscription":"books.x"}`)
-		c.expect(`{"event":"subscribe","subscription":"books.x","status":"ok"}`)
+		c.Send(`{"event":"subscribe","subscription":"books.x"}`)
+		c.Expect(`{"event":"subscribe","subscription":"books.x","status":"ok"}`)
 	}
 	for i := range 3 {
 		h.publish("books.x", `{"subscription":"books.x","data":`+string(rune('0'+i))+`,"options":{"throttle":60}}`)
 	}
 	for _, c := range clients {
-		c.expect(`{"event":"message","subscription":"books.x","data":0}`)
-		c.conn.CloseNow()
+		c.Expect(`{"event":"message","subscription":"books.x","data":0}`)
+		c.CloseNow()
 	}
 	eventually(t, 10*time.Second, "sessions closed", func() bool {
 		h.r.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/auth"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -64,12 +65,12 @@ func TestWildcardSubscription(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, wildcardConfig(t))
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"chat.*","tag":"all"}`)
-	c.expect(`{"event":"subscribe","subscription":"chat.*","tag":"all","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"chat.room_1"}`)
-	c.expect(`{"event":"subscribe","subscription":"chat.room_1","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"chat.[ab]?*"}`)
-	c.expect(`{"event":"subscribe","subscription":"chat.[ab]?*","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.*","tag":"all"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.*","tag":"all","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.room_1"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.room_1","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.[ab]?*"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.[ab]?*","status":"ok"}`)
 
 	for i := range 3 {
 		h.publish("chat.room_1", pub("chat.room_1", i))
@@ -84,7 +85,7 @@ func TestWildcardSubscription(t *testing.T) {
 			Data                  int
 			Tag                   string
 		}
-		frame := c.next()
+		frame := c.Next()
 		if err := json.Unmarshal(frame, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -104,16 +105,16 @@ func TestWildcardSubscription(t *testing.T) {
 
 	// Only a literal "[ab]?" matches the third subscription.
 	h.publish("chat.ax", pub("chat.ax", 1))
-	c.expect(`{"event":"message","subscription":"chat.*","channel":"chat.ax","tag":"all","data":1}`)
+	c.Expect(`{"event":"message","subscription":"chat.*","channel":"chat.ax","tag":"all","data":1}`)
 	h.publish("chat.[ab]?x", pub("chat.[ab]?x", 2))
-	c.expectAnyOrder( // one copy per matching pattern, in Redis's order of patterns
+	c.ExpectAnyOrder( // one copy per matching pattern, in Redis's order of patterns
 		`{"event":"message","subscription":"chat.*","channel":"chat.[ab]?x","tag":"all","data":2}`,
 		`{"event":"message","subscription":"chat.[ab]?*","channel":"chat.[ab]?x","data":2}`)
 	// Another service, and a publication whose subscription is not its
 	// channel's name, are not delivered.
 	h.publish("news.x", pub("news.x", 1))
 	h.publish("chat.y", pub("chat.z", 1))
-	c.quiet(150 * time.Millisecond)
+	c.Quiet(150 * time.Millisecond)
 }
 
 // TestWildcardRefCounted: one PSUBSCRIBE per pattern however many hold it,
@@ -122,9 +123,9 @@ func TestWildcardRefCounted(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, wildcardConfig(t))
 	a, b := h.dial(), h.dial()
-	for _, c := range []*client{a, b} {
-		c.send(`{"event":"subscribe","subscription":"chat.*"}`)
-		c.expect(`{"event":"subscribe","subscription":"chat.*","status":"ok"}`)
+	for _, c := range []*wstest.Client{a, b} {
+		c.Send(`{"event":"subscribe","subscription":"chat.*"}`)
+		c.Expect(`{"event":"subscribe","subscription":"chat.*","status":"ok"}`)
 	}
 	numpat := func() int64 {
 		n, err := h.rdb.PubSubNumPat(context.Background()).Result()
@@ -136,13 +137,13 @@ func TestWildcardRefCounted(t *testing.T) {
 	if !h.patternSubscribed("chat.*") {
 		t.Fatal("pattern not in the table")
 	}
-	a.send(`{"event":"unsubscribe","subscription":"chat.*"}`)
-	a.expect(`{"event":"unsubscribe","subscription":"chat.*","status":"ok"}`)
+	a.Send(`{"event":"unsubscribe","subscription":"chat.*"}`)
+	a.Expect(`{"event":"unsubscribe","subscription":"chat.*","status":"ok"}`)
 	h.publish("chat.x", pub("chat.x", 1))
-	b.expect(`{"event":"message","subscription":"chat.*","channel":"chat.x","data":1}`)
+	b.Expect(`{"event":"message","subscription":"chat.*","channel":"chat.x","data":1}`)
 	before := numpat()
-	b.send(`{"event":"unsubscribe","subscription":"chat.*"}`)
-	b.expect(`{"event":"unsubscribe","subscription":"chat.*","status":"ok"}`)
+	b.Send(`{"event":"unsubscribe","subscription":"chat.*"}`)
+	b.Expect(`{"event":"unsubscribe","subscription":"chat.*","status":"ok"}`)
 	eventually(t, 5*time.Second, "pattern released", func() bool { return !h.patternSubscribed("chat.*") && numpat() < before })
 }
 
@@ -150,35 +151,35 @@ func TestWildcardRefCounted(t *testing.T) {
 // subscription, to the messages of every matching name.
 func TestWildcardFilters(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
-	svc.answer("/ticket", 200, `{"status":"ok","user_id":1}`)
+	svc := wstest.NewService(t)
+	svc.Answer("/ticket", 200, `{"status":"ok","user_id":1}`)
 	cfg := wildcardConfig(t)
-	cfg.Authentication = &services.Authentication{Ticket: &services.Ticket{ValidationURL: svc.url("/ticket"), AuthFields: []string{"user_id"}}}
+	cfg.Authentication = &services.Authentication{Ticket: &services.Ticket{ValidationURL: svc.URL("/ticket"), AuthFields: []string{"user_id"}}}
 	h, clk := newManualHarness(t, cfg)
 	c := h.dial()
-	c.send(`{"event":"auth","ticket":"t"}`)
-	c.expect(`{"event":"auth","status":"ok"}`)
-	c.send(`{"event":"subscribe","subscription":"chat.*"}`)
-	c.expect(`{"event":"subscribe","subscription":"chat.*","status":"ok"}`)
+	c.Send(`{"event":"auth","ticket":"t"}`)
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.*"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.*","status":"ok"}`)
 
 	h.publish("chat.a", `{"subscription":"chat.a","data":"other user","user_id":2}`)
 	h.publish("chat.a", `{"subscription":"chat.a","data":"mine","user_id":1}`)
-	c.expect(`{"event":"message","subscription":"chat.*","channel":"chat.a","data":"mine"}`)
+	c.Expect(`{"event":"message","subscription":"chat.*","channel":"chat.a","data":"mine"}`)
 
 	h.publish("chat.a", `{"subscription":"chat.a","data":"o2","options":{"order":2,"order_key":"a"}}`)
 	h.publish("chat.a", `{"subscription":"chat.a","data":"o1","options":{"order":1,"order_key":"a"}}`)
 	h.publish("chat.b", `{"subscription":"chat.b","data":"o1b","options":{"order":1,"order_key":"b"}}`)
-	c.expectAnyOrder( // names are fanned out in parallel; each keeps its own order
+	c.ExpectAnyOrder( // names are fanned out in parallel; each keeps its own order
 		`{"event":"message","subscription":"chat.*","channel":"chat.a","data":"o2"}`,
 		`{"event":"message","subscription":"chat.*","channel":"chat.b","data":"o1b"}`)
 
 	for i := range 3 {
 		h.publish("chat.c", fmt.Sprintf(`{"subscription":"chat.c","data":"t%d","options":{"throttle":10}}`, i))
 	}
-	c.expect(`{"event":"message","subscription":"chat.*","channel":"chat.c","data":"t0"}`)
-	c.quiet(100 * time.Millisecond)
+	c.Expect(`{"event":"message","subscription":"chat.*","channel":"chat.c","data":"t0"}`)
+	c.Quiet(100 * time.Millisecond)
 	fireNext(t, clk)
-	c.expect(`{"event":"message","subscription":"chat.*","channel":"chat.c","data":"t2"}`)
+	c.Expect(`{"event":"message","subscription":"chat.*","channel":"chat.c","data":"t2"}`)
 }
 
 // TestWildcardHoldBack: messages of matching names published while
@@ -186,11 +187,11 @@ func TestWildcardFilters(t *testing.T) {
 // in order, once each.
 func TestWildcardHoldBack(t *testing.T) {
 	t.Parallel()
-	svc := newService(t)
+	svc := wstest.NewService(t)
 	cfg := wildcardConfig(t)
-	cfg.Services["chat"].BeforeSubscribe = svc.url("/before_subscribe")
+	cfg.Services["chat"].BeforeSubscribe = svc.URL("/before_subscribe")
 	h := newHarness(t, cfg)
-	svc.on("/before_subscribe", func(body map[string]any) (int, string) {
+	svc.On("/before_subscribe", func(body map[string]any) (int, any) {
 		if body["subscription"] != "chat.*" {
 			t.Errorf("before_subscribe saw %v, want the wildcard name", body["subscription"])
 		}
@@ -206,14 +207,14 @@ func TestWildcardHoldBack(t *testing.T) {
 		return 200, `{"status":"ok","data":"state"}`
 	})
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"chat.*"}`)
-	c.expect(`{"event":"subscribe","subscription":"chat.*","status":"ok","data":"state"}`)
+	c.Send(`{"event":"subscribe","subscription":"chat.*"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.*","status":"ok","data":"state"}`)
 	for i := range 3 {
-		c.expect(fmt.Sprintf(`{"event":"message","subscription":"chat.*","channel":"chat.r1","data":%d}`, i))
+		c.Expect(fmt.Sprintf(`{"event":"message","subscription":"chat.*","channel":"chat.r1","data":%d}`, i))
 	}
 	h.publish("chat.r2", pub("chat.r2", `"after"`))
-	c.expect(`{"event":"message","subscription":"chat.*","channel":"chat.r2","data":"after"}`)
-	c.quiet(100 * time.Millisecond)
+	c.Expect(`{"event":"message","subscription":"chat.*","channel":"chat.r2","data":"after"}`)
+	c.Quiet(100 * time.Millisecond)
 }
 
 // TestStarWithoutWildcardOption: on a service without
@@ -222,34 +223,13 @@ func TestStarWithoutWildcardOption(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, wildcardConfig(t))
 	c := h.dial()
-	c.send(`{"event":"subscribe","subscription":"news.*"}`)
-	c.expect(`{"event":"subscribe","subscription":"news.*","status":"ok"}`)
+	c.Send(`{"event":"subscribe","subscription":"news.*"}`)
+	c.Expect(`{"event":"subscribe","subscription":"news.*","status":"ok"}`)
 	h.publish("news.a", pub("news.a", 1))
 	h.publish("news.*", pub("news.*", 2))
-	c.expect(`{"event":"message","subscription":"news.*","data":2}`)
-	c.quiet(100 * time.Millisecond)
+	c.Expect(`{"event":"message","subscription":"news.*","data":2}`)
+	c.Quiet(100 * time.Millisecond)
 	if h.patternSubscribed("news.*") {
 		t.Error("a pattern was subscribed for a service without the option")
-	}
-}
-
-// expectAnyOrder reads len(want) frames and compares them with want as a
-// set.
-func (c *client) expectAnyOrder(want ...string) {
-	c.t.Helper()
-	left := append([]string(nil), want...)
-	for range want {
-		got := c.next()
-		found := false
-		for i, w := range left {
-			if jsonSame(got, []byte(w)) {
-				left = append(left[:i], left[i+1:]...)
-				found = true
-				break
-			}
-		}
-		if !found {
-			c.t.Fatalf("unexpected frame %s; still expecting %v", got, left)
-		}
 	}
 }

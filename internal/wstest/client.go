@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,12 +44,20 @@ type Options struct {
 // goroutine; WriteText may be called from any goroutine.
 type Client struct {
 	t       testing.TB
-	conn    *websocket.Conn
 	timeout time.Duration
+	*stream
+}
+
+// stream is a connection and its reader, shared by a Client and the
+// clients For makes of it.
+type stream struct {
+	conn    *websocket.Conn
 	frames  chan []byte
 	done    chan struct{}
-	err     error     // the read error that ended the reader; set before done closes
-	endedAt time.Time // when the reader saw the connection end; set before done closes
+	closing chan struct{} // closed when the test closes the connection
+	close   func()        // closes closing, once
+	err     error         // the read error that ended the reader; set before done closes
+	endedAt time.Time     // when the reader saw the connection end; set before done closes
 }
 
 // Dial connects to url with the usual options; the connection is closed,
@@ -122,27 +132,36 @@ func newClient(t testing.TB, conn *websocket.Conn, o Options) *Client {
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
 	}
-	c := &Client{t: t, conn: conn, timeout: o.Timeout, frames: make(chan []byte, o.Queue), done: make(chan struct{})}
-	go c.read()
-	t.Cleanup(func() {
-		conn.CloseNow()
-		<-c.done
-	})
+	st := &stream{conn: conn, frames: make(chan []byte, o.Queue), done: make(chan struct{}), closing: make(chan struct{})}
+	st.close = sync.OnceFunc(func() { close(st.closing) })
+	c := &Client{t: t, timeout: o.Timeout, stream: st}
+	go st.read()
+	t.Cleanup(c.CloseNow)
 	return c
 }
 
 // read queues frames until the connection ends. A frame that finds the
-// queue full waits for room or for the end of the connection.
-func (c *Client) read() {
-	defer close(c.done)
+// queue full waits for room, or is dropped once the test closes the
+// connection.
+func (s *stream) read() {
+	defer close(s.done)
 	for {
-		_, b, err := c.conn.Read(context.Background())
+		_, b, err := s.conn.Read(context.Background())
 		if err != nil {
-			c.err, c.endedAt = err, time.Now()
+			s.err, s.endedAt = err, time.Now()
 			return
 		}
-		c.frames <- b
+		select {
+		case s.frames <- b:
+		case <-s.closing:
+		}
 	}
+}
+
+// For returns a client of the same connection that fails t instead, for a
+// subtest that goes on with its parent's connection.
+func (c *Client) For(t testing.TB) *Client {
+	return &Client{t: t, timeout: c.timeout, stream: c.stream}
 }
 
 // Conn is the underlying connection, for what the client does not offer
@@ -250,6 +269,21 @@ func (c *Client) Expect(want string) map[string]any {
 	return m
 }
 
+// ExpectAnyOrder reads len(want) frames, which must mean the same JSON as
+// the members of want in some order.
+func (c *Client) ExpectAnyOrder(want ...string) {
+	c.t.Helper()
+	left := append([]string(nil), want...)
+	for range want {
+		got := c.Next()
+		i := slices.IndexFunc(left, func(w string) bool { return SameJSON(json.RawMessage(got), json.RawMessage(w)) })
+		if i < 0 {
+			c.t.Fatalf("wstest: unexpected frame %s; still expecting %v", got, left)
+		}
+		left = slices.Delete(left, i, i+1)
+	}
+}
+
 // ExpectFields reads the next frame, a JSON object, whose members named in
 // want must mean the same JSON as want's values; it may have others. It
 // returns the frame decoded.
@@ -338,6 +372,7 @@ func (c *Client) Discard() int {
 // CloseNow drops the connection without a close handshake, as a client
 // that goes away does, and waits for the reader to end.
 func (c *Client) CloseNow() {
+	c.close()
 	c.conn.CloseNow()
 	<-c.done
 }
@@ -345,6 +380,7 @@ func (c *Client) CloseNow() {
 // Close closes the connection with a normal close handshake and waits for
 // the reader to end.
 func (c *Client) Close() {
+	c.close()
 	_ = c.conn.Close(websocket.StatusNormalClosure, "")
 	<-c.done
 }

@@ -38,6 +38,9 @@ func TestClientSendAndRead(t *testing.T) {
 	if got := c.ExpectMessage("a.b", map[string]any{"k": 1}); got["offset"] != "7" {
 		t.Errorf("ExpectMessage = %v, want the whole frame", got)
 	}
+	c.Send(`{"n":1}`)
+	c.Send(`{"n":2}`)
+	c.ExpectAnyOrder(`{"n":2}`, `{"n":1.0}`)
 	c.Send(`[1]`)
 	if got := string(c.Next()); got != `[1]` {
 		t.Errorf("Next = %s", got)
@@ -53,8 +56,7 @@ func TestClientSubscribe(t *testing.T) {
 		t.Errorf("Subscribe = %v, want the reply with the extra members", got)
 	}
 	r := &recorder{TB: t}
-	c.t = r
-	if msg := r.failure(func() { c.Subscribe("no.a", nil) }); !strings.Contains(msg, "subscribe no.a") {
+	if msg := r.failure(func() { c.For(r).Subscribe("no.a", nil) }); !strings.Contains(msg, "subscribe no.a") {
 		t.Errorf("Subscribe without an ok reply failed with %q", msg)
 	}
 }
@@ -70,6 +72,7 @@ func TestClientFailures(t *testing.T) {
 		{"Expect mismatch", `{"a":1}`, func(c *Client) { c.Expect(`{"a":"1"}`) }, "frame mismatch"},
 		{"ExpectFields mismatch", `{"a":1,"b":2}`, func(c *Client) { c.ExpectFields(map[string]any{"b": 3}) }, `mismatch in "b"`},
 		{"ExpectFields absent", `{"a":1}`, func(c *Client) { c.ExpectFields(map[string]any{"b": nil}) }, `mismatch in "b"`},
+		{"ExpectAnyOrder with a frame not wanted", `{"a":1}`, func(c *Client) { c.ExpectAnyOrder(`{"a":2}`) }, "unexpected frame"},
 		{"Read of a non-object", `[1]`, func(c *Client) { c.Read() }, "not a JSON object"},
 		{"Quiet with a frame", `{}`, func(c *Client) { c.Quiet(5 * time.Second) }, "unexpected frame"},
 		{"Next with nothing", "", func(c *Client) { c.NextWithin(20 * time.Millisecond) }, "no frame within"},
@@ -161,6 +164,36 @@ func TestDialConnAndStatus(t *testing.T) {
 			t.Parallel()
 			if got := DialStatus(tt.url, nil); got != tt.want {
 				t.Errorf("DialStatus = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestClientCloseWithAFullQueue(t *testing.T) {
+	t.Parallel()
+	url, _ := echoServer(t)
+	for _, close := range []struct {
+		name string
+		f    func(*Client)
+	}{{"CloseNow", (*Client).CloseNow}, {"Close", (*Client).Close}} {
+		t.Run(close.name, func(t *testing.T) {
+			t.Parallel()
+			c := DialWith(t, url, Options{Queue: 1})
+			for range 3 { // one queued, one held by the reader, one in flight
+				c.Send(`{}`)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for len(c.Frames()) < 1 {
+				if time.Now().After(deadline) {
+					t.Fatal("no frame queued within 10s")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			close.f(c)
+			select {
+			case <-c.Done():
+			default:
+				t.Fatal("returned before the reader ended")
 			}
 		})
 	}
