@@ -66,10 +66,13 @@ func newFleet(ctx context.Context, cfg config) (*fleet, error) {
 	f.clients = make([]*client, cfg.clients)
 	for i := range f.clients {
 		topic := i % cfg.topics
-		tr := newSeqTracker(topic, cfg.topics, cfg.messages)
+		tr, sub := newSeqTracker(topic, cfg.topics, cfg.messages), topicName(cfg.service, topic)
+		if cfg.auth.wildcard { // every message, of every topic
+			tr, sub = newSeqTracker(0, 1, cfg.messages), cfg.service+".*"
+		}
 		f.clients[i] = &client{
 			idx:   i,
-			sub:   topicName(cfg.service, topic),
+			sub:   sub,
 			track: tr,
 			lat:   make([]time.Duration, 0, tr.expected),
 		}
@@ -161,6 +164,10 @@ func (f *fleet) open(c *client, start time.Time, sem chan struct{}) error {
 	var extra map[string]string
 	if f.cfg.memberField != "" {
 		extra = map[string]string{f.cfg.memberField: fmt.Sprintf("c%d", c.idx)}
+	}
+	if err := f.cfg.auth.authenticate(ctx, conn, c.idx); err != nil {
+		conn.CloseNow()
+		return fmt.Errorf("wsbench: client %d: %w", c.idx, err)
 	}
 	if err := subscribe(ctx, conn, c.sub, extra); err != nil {
 		conn.CloseNow()

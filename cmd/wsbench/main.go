@@ -71,6 +71,7 @@ type config struct {
 	compression     string
 	subs            int
 	records         bool
+	auth            authConfig // sign-in and wildcard subscriptions (auth.go)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -117,6 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.compression, "compression", "none", "permessage-deflate the clients offer: none, no_context_takeover or context_takeover")
 	fs.BoolVar(&c.records, "records", false, "fill each message's data object with JSON records (ids, prices, words) rather than padding, for compression figures")
 	fs.IntVar(&c.subs, "subs", 1, "subscriptions per client: its topic plus subs-1 that receive nothing")
+	authFlags(fs, &c.auth)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -126,6 +128,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.summarize != "" || c.callbackAddr != "" {
 		return c, nil
+	}
+	if err := c.auth.load(); err != nil {
+		return c, err
 	}
 	return c, c.validate()
 }
