@@ -85,15 +85,8 @@ func TestSubscribeDoesNotStallFanout(t *testing.T) {
 	// Channel "bench.t": the first subscription tells when the fan-out
 	// reached it, the second blocks the fan-out while the test holds its
 	// lock (it is still held back, so delivering to it takes the lock).
-	reached := make(chan struct{}, 1)
 	big := h.channels[bf.key]
-	bf.sessions[0].out = newOutbox(1<<20, 1<<30, func([]byte) error {
-		select {
-		case reached <- struct{}{}:
-		default:
-		}
-		return nil
-	}, func() {}, func(error) {})
+	reached := signalWrites(bf.sessions[0])
 	blocker := newSubscription(bf.sessions[0], "bench.t", "bench", &services.Service{}, &fieldSet{})
 	big.refs++
 	big.add(blocker)
@@ -153,14 +146,7 @@ func TestNoDeliveryAfterSubscriptionEnds(t *testing.T) {
 	bf := newBenchFanout(t, &services.Service{}, 1, nil)
 	h := bf.h
 	ch := h.channels[bf.key]
-	reached := make(chan struct{}, 1)
-	bf.sessions[0].out = newOutbox(1<<20, 1<<30, func([]byte) error {
-		select {
-		case reached <- struct{}{}:
-		default:
-		}
-		return nil
-	}, func() {}, func(error) {})
+	reached := signalWrites(bf.sessions[0])
 	blocker := newSubscription(bf.sessions[0], "bench.t", "bench", &services.Service{}, &fieldSet{})
 	ch.refs++
 	ch.add(blocker)
@@ -234,4 +220,18 @@ func TestChannelListInterleaved(t *testing.T) {
 			}
 		}
 	}
+}
+
+// signalWrites gives s an outbox that writes nothing and signals on the
+// returned channel, without blocking, each time it writes.
+func signalWrites(s *session) <-chan struct{} {
+	reached := make(chan struct{}, 1)
+	s.out = newOutbox(1<<20, 1<<30, func([]byte) error {
+		select {
+		case reached <- struct{}{}:
+		default:
+		}
+		return nil
+	}, func() {}, func(error) {})
+	return reached
 }

@@ -1,7 +1,6 @@
 package router
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/control"
 	"github.com/wsrouter/wsrouter/internal/wstest"
@@ -123,31 +120,7 @@ func TestChurnReturnsToBaseline(t *testing.T) {
 		return runtime.NumGoroutine(), len(fds), ms.HeapInuse
 	}
 	round := func() {
-		const n = 1000
-		conns := make([]*websocket.Conn, n)
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 100)
-		for i := range conns {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				c, _, err := websocket.Dial(ctx, url, nil)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				_ = c.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"event":"subscribe","subscription":"books.c%d"}`, i%50)))
-				if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), `"ok"`) {
-					t.Errorf("subscribe: %s %v", b, err)
-				}
-				conns[i] = c
-			}()
-		}
-		wg.Wait()
+		conns := subscribeMany(t, url, 1000, 100, func(i int) string { return fmt.Sprintf("books.c%d", i%50) })
 		for _, c := range conns {
 			if c != nil {
 				c.CloseNow()

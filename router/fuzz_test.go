@@ -176,14 +176,7 @@ func newFuzzRouter(f *testing.F) *fuzzRouter {
 	if err != nil {
 		f.Fatal(err)
 	}
-	r.Start()
-	srv := httptest.NewServer(r)
-	f.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		r.Shutdown(ctx)
-	})
+	srv := serve(f, r)
 	eventually(f, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
 	return &fuzzRouter{url: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws", run: newSessionID()}
 }

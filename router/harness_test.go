@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
@@ -91,17 +92,72 @@ func newHarnessWith(t testing.TB, cfg *services.Config, opts Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rdb := testRedis(t).Client(t)
+	h := &harness{t: t, r: r, srv: serve(t, r), rdb: rdb, prefix: cfg.Redis.ChannelPrefix, cfg: cfg}
+	eventually(t, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
+	return h
+}
+
+// serve starts r on an httptest server; when the test ends the server
+// closes and r shuts down.
+func serve(t testing.TB, r *Router) *httptest.Server {
 	r.Start()
 	srv := httptest.NewServer(r)
-	h := &harness{t: t, r: r, srv: srv, rdb: testRedis(t).Client(t), prefix: cfg.Redis.ChannelPrefix, cfg: cfg}
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		r.Shutdown(ctx)
 	})
-	eventually(t, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
-	return h
+	return srv
+}
+
+// exchange is one event a test sends and the reply it expects.
+type exchange struct{ name, send, want string }
+
+// exchanges runs each exchange as a subtest of t, in order on c: it sends
+// send and expects want as the next frame.
+func exchanges(t *testing.T, c *wstest.Client, cases []exchange) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := c.For(t)
+			c.Send(tc.send)
+			c.Expect(tc.want)
+		})
+	}
+}
+
+// subscribeMany dials n connections to url, at most parallel at a time,
+// subscribes each to topic(i) and reads its ok reply. The connections have
+// no reader, so many cost little; where one failed the test is marked
+// failed and the connection is nil. The caller closes them.
+func subscribeMany(t testing.TB, url string, n, parallel int, topic func(i int) string) []*websocket.Conn {
+	conns := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, parallel)
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c, _, err := websocket.Dial(ctx, url, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = c.Write(ctx, websocket.MessageText, []byte(`{"event":"subscribe","subscription":"`+topic(i)+`"}`))
+			if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), `"ok"`) {
+				t.Errorf("subscribe: %s %v", b, err)
+			}
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	return conns
 }
 
 // publish publishes a raw payload to the channel of subscription name.

@@ -24,7 +24,7 @@ func TestSubscriptionBytesBound(t *testing.T) {
 	overLimit := atLimit + "a"
 	bigValue := `"` + strings.Repeat("v", limit-1) + `"` // limit+1 bytes of JSON
 	fmtErr := `"status":"error","error":"Invalid subscription format."`
-	cases := []struct{ name, send, want string }{
+	cases := []exchange{
 		{"name at the bound", `{"event":"subscribe","subscription":"` + atLimit + `"}`,
 			`{"event":"subscribe","subscription":"` + atLimit + `","status":"ok"}`},
 		{"name over the bound, not echoed", `{"event":"subscribe","subscription":"` + overLimit + `"}`,
@@ -45,13 +45,7 @@ func TestSubscriptionBytesBound(t *testing.T) {
 			`{"event":"unsubscribe","subscription":"` + atLimit + `","status":"ok"}`},
 	}
 	c := h.dial()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c := c.For(t)
-			c.Send(tc.send)
-			c.Expect(tc.want)
-		})
-	}
+	exchanges(t, c, cases)
 	if n := h.numsub("books.e2"); n != 0 {
 		t.Errorf("refused subscription books.e2 has %d Redis subscribers", n)
 	}

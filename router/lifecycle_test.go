@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -98,30 +97,7 @@ func TestMassDisconnectPacedAndCapped(t *testing.T) {
 	h := newHarness(t, cfg)
 
 	const n = 2000
-	clients := make([]*websocket.Conn, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 50)
-	for i := range clients {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http"), nil)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			_ = c.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"event":"subscribe","subscription":"books.b%d"}`, i%100)))
-			if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), `"ok"`) {
-				t.Errorf("subscribe: %s %v", b, err)
-			}
-			clients[i] = c
-		}()
-	}
-	wg.Wait()
+	clients := subscribeMany(t, h.wsURL(""), n, 50, func(i int) string { return fmt.Sprintf("books.b%d", i%100) })
 	if t.Failed() {
 		return
 	}

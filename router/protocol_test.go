@@ -39,9 +39,7 @@ func TestClientErrors(t *testing.T) {
 	cfg.Services["books"] = open()
 	h := newHarness(t, cfg)
 	const bad = `{"status":"error","error":"Messages must be JSON and contain an event field."}`
-	cases := []struct {
-		name, send, want string
-	}{
+	cases := []exchange{
 		{"not json", `hello`, bad},
 		{"truncated json", `{"event":"ping"`, bad},
 		{"array", `["event","ping"]`, bad},
@@ -63,13 +61,7 @@ func TestClientErrors(t *testing.T) {
 		{"ping object", `{"event":"ping","data":{"a":1}}`, `{"event":"pong","data":null}`},
 	}
 	c := h.dial()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c := c.For(t)
-			c.Send(tc.send)
-			c.Expect(tc.want)
-		})
-	}
+	exchanges(t, c, cases)
 	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
 	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok"}`)
 }

@@ -2,10 +2,8 @@ package router
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,14 +45,7 @@ func TestStrangerLogsAreBoundedAndClipped(t *testing.T) {
 	var clockMu sync.Mutex
 	now := time.Unix(1_800_000_000, 0)
 	r.strangers.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
-	r.Start()
-	srv := httptest.NewServer(r)
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		r.Shutdown(ctx)
-	})
+	srv := serve(t, r)
 	eventually(t, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
 
 	origin := "https://" + strings.Repeat("o", 100<<10) + ".example.org"

@@ -37,7 +37,7 @@ func TestSubscribeChecksInOrder(t *testing.T) {
 	cfg.Services["open"] = open()
 	h := newHarness(t, cfg)
 	fmtErr := `"status":"error","error":"Invalid subscription format."`
-	cases := []struct{ name, send, want string }{
+	cases := []exchange{
 		{"missing", `{"event":"subscribe"}`, `{"event":"subscribe",` + fmtErr + `}`},
 		{"not a string", `{"event":"subscribe","subscription":5}`, `{"event":"subscribe","subscription":5,` + fmtErr + `}`},
 		{"no dot", `{"event":"subscribe","subscription":"books"}`, `{"event":"subscribe","subscription":"books",` + fmtErr + `}`},
@@ -57,13 +57,7 @@ func TestSubscribeChecksInOrder(t *testing.T) {
 		{"unsubscribe not subscribed", `{"event":"unsubscribe","subscription":"open.y"}`, `{"event":"unsubscribe","subscription":"open.y","status":"error","error":"Subscription does not exist."}`},
 	}
 	c := h.dial()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c := c.For(t)
-			c.Send(tc.send)
-			c.Expect(tc.want)
-		})
-	}
+	exchanges(t, c, cases)
 	c.Send(`{"event":"subscribe","subscription":"open.a"}`)
 	c.Expect(`{"event":"subscribe","subscription":"open.a","status":"ok"}`)
 	c.Send(`{"event":"subscribe","subscription":"open.a"}`)

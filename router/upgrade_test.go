@@ -1,11 +1,9 @@
 package router
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -28,14 +26,7 @@ func TestNotReadySaysOnlyUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Start()
-	srv := httptest.NewServer(r)
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		r.Shutdown(ctx)
-	})
+	srv := serve(t, r)
 	eventually(t, 10*time.Second, "a dial error", func() bool {
 		err := r.Ready()
 		return err != nil && strings.Contains(err.Error(), addr)
