@@ -174,14 +174,14 @@ func TestReloadInvalid(t *testing.T) {
 			t.Parallel()
 			f := newReloadFixture(t, nil)
 			f.cfg.services()["books"] = callbacksAt(f.svc, "before_subscribe")
-			f.p.writeConfig(f.cfg)
+			f.p.replaceConfig(f.cfg)
 			f.p.waitReloads(1, "")
 
 			good := f.cfg.clone()
 			good.services()["news"] = map[string]any{"require_authentication": false}
 			bad := good.clone()
 			tc.break_(bad.services(), f.svc)
-			f.p.writeConfig(bad)
+			f.p.replaceConfig(bad) // whole files: a save caught midway counts an error of its own (TestReloadEmptyFile)
 			line := f.p.logs.wait(t, 5*time.Second, "rejected", func(l logLine) bool {
 				return strings.HasPrefix(l.msg(), "config reload rejected") && strings.Contains(l.str("problem"), tc.keyPath)
 			})
@@ -199,7 +199,7 @@ func TestReloadInvalid(t *testing.T) {
 				t.Errorf("reload ok count %v, want 1", v)
 			}
 
-			f.p.writeConfig(good)
+			f.p.replaceConfig(good)
 			f.p.waitReloads(2, "")
 			waitMetric(t, f.p, 2, "wsrouter_config_reload_total", "result=ok")
 			f.client.Subscribe("news.x", nil)
