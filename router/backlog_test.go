@@ -41,7 +41,7 @@ func hangingMessages(t *testing.T, eventsPerSecond float64, burst int) (c *wstes
 	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
 	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
 	c.Send(`{"event":"message","subscription":"books.b","data":0}`)
-	eventually(t, 5*time.Second, "on_message in flight", func() bool { return len(svc.Calls("/on_message")) == 1 })
+	wstest.Eventually(t, 5*time.Second, "on_message in flight", func() bool { return len(svc.Calls("/on_message")) == 1 })
 	return c, release
 }
 

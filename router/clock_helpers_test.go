@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/clock"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -28,7 +29,7 @@ func newManualHarness(t testing.TB, cfg *services.Config) (*harness, *clock.Manu
 func nextCall(t testing.TB, clk *clock.Manual) time.Duration {
 	t.Helper()
 	var d time.Duration
-	eventually(t, 5*time.Second, "a timer armed", func() bool {
+	wstest.Eventually(t, 5*time.Second, "a timer armed", func() bool {
 		var ok bool
 		d, ok = clk.Next()
 		return ok

@@ -52,7 +52,7 @@ func TestControlCommands(t *testing.T) {
 	h.r.mu.Unlock()
 	command(control.Command{Op: control.Unsubscribe, Session: id, Subscription: "books.b1"})
 	u2.Expect(`{"event":"unsubscribe","subscription":"books.b1","error":"Unsubscribed by the service."}`)
-	eventually(t, 5*time.Second, "on_unsubscribe called", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
+	wstest.Eventually(t, 5*time.Second, "on_unsubscribe called", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
 	u2.Send(map[string]any{"event": "unsubscribe", "subscription": "books.b1"})
 	u2.Expect(`{"event":"unsubscribe","status":"error","subscription":"books.b1","error":"Subscription does not exist."}`)
 

@@ -52,7 +52,7 @@ func TestRateLimitedServiceDoesNotStallOthersCloseCallbacks(t *testing.T) {
 		c.Expect(fmt.Sprintf(`{"event":"subscribe","subscription":"limited.l%d","status":"ok"}`, i))
 	}
 	c.CloseNow()
-	eventually(t, 10*time.Second, "the rate-limited service's first answers", func() bool {
+	wstest.Eventually(t, 10*time.Second, "the rate-limited service's first answers", func() bool {
 		return len(limited.Calls("/on_unsubscribe")) >= 2
 	})
 
@@ -60,7 +60,7 @@ func TestRateLimitedServiceDoesNotStallOthersCloseCallbacks(t *testing.T) {
 	other.Send(`{"event":"subscribe","subscription":"healthy.h"}`)
 	other.Expect(`{"event":"subscribe","subscription":"healthy.h","status":"ok"}`)
 	other.CloseNow()
-	eventually(t, 8*time.Second, "the healthy service's on_unsubscribe", func() bool {
+	wstest.Eventually(t, 8*time.Second, "the healthy service's on_unsubscribe", func() bool {
 		return len(healthy.Calls("/on_unsubscribe")) == 1
 	})
 }
@@ -104,7 +104,7 @@ func TestRateLimitResetWaitIsCapped(t *testing.T) {
 	c.Send(`{"event":"subscribe","subscription":"closing.c"}`)
 	c.Expect(`{"event":"subscribe","subscription":"closing.c","status":"ok"}`)
 	c.CloseNow()
-	eventually(t, 15*time.Second, "both tries of on_unsubscribe", func() bool {
+	wstest.Eventually(t, 15*time.Second, "both tries of on_unsubscribe", func() bool {
 		return len(limited.Calls("/on_unsubscribe")) == 2
 	})
 }
@@ -161,7 +161,7 @@ func TestHungAuthorizerLeavesOtherServicesTheirShare(t *testing.T) {
 			}
 		})
 	}
-	eventually(t, 10*time.Second, "the hung authorizer's share of calls in flight", func() bool {
+	wstest.Eventually(t, 10*time.Second, "the hung authorizer's share of calls in flight", func() bool {
 		return hanging.Load() >= 4
 	})
 
@@ -210,7 +210,7 @@ func TestCloseQueueHoldsNoSession(t *testing.T) {
 		return weak.Pointer[session]{}
 	}()
 	c.CloseNow()
-	eventually(t, 10*time.Second, "the session torn down, its callbacks queued", func() bool {
+	wstest.Eventually(t, 10*time.Second, "the session torn down, its callbacks queued", func() bool {
 		h.r.mu.Lock()
 		sessions := len(h.r.sessions)
 		h.r.mu.Unlock()
@@ -219,7 +219,7 @@ func TestCloseQueueHoldsNoSession(t *testing.T) {
 		h.r.closeQueue.mu.Unlock()
 		return sessions == 0 && queued == n-1 && len(svc.Calls("/on_unsubscribe")) == 1
 	})
-	eventually(t, 10*time.Second, "the session collected", func() bool {
+	wstest.Eventually(t, 10*time.Second, "the session collected", func() bool {
 		runtime.GC()
 		return gone.Value() == nil
 	})
@@ -270,7 +270,7 @@ func TestMaxConcurrencyHoldsAcrossReload(t *testing.T) {
 		return cs
 	}
 	before := subscribe(0)
-	eventually(t, 10*time.Second, "the cap filled", func() bool { return inFlight.Load() == 4 })
+	wstest.Eventually(t, 10*time.Second, "the cap filled", func() bool { return inFlight.Load() == 4 })
 
 	next := *cfg
 	next.HTTP.Wait = services.Duration(20 * time.Millisecond) // a new http section: a new client
@@ -281,7 +281,7 @@ func TestMaxConcurrencyHoldsAcrossReload(t *testing.T) {
 		t.Fatal("no callback client after the reload")
 	}
 	after := subscribe(1)
-	eventually(t, 10*time.Second, "the new client's calls waiting too, or going past the cap", func() bool {
+	wstest.Eventually(t, 10*time.Second, "the new client's calls waiting too, or going past the cap", func() bool {
 		return h.r.gate.Waiting() == len(before)+len(after)-4 || inFlight.Load() > 4
 	})
 	if n := inFlight.Load(); n != 4 {

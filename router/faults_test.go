@@ -126,7 +126,7 @@ func TestChurnReturnsToBaseline(t *testing.T) {
 				c.CloseNow()
 			}
 		}
-		eventually(t, 20*time.Second, "sessions gone", func() bool { return sessionCount(h.r) == 0 })
+		wstest.Eventually(t, 20*time.Second, "sessions gone", func() bool { return sessionCount(h.r) == 0 })
 	}
 	round() // warm up pools and buffers
 	g0, f0, h0 := measure()

@@ -105,7 +105,7 @@ func TestThrottleOption(t *testing.T) {
 	h.publish("books.b", `{"subscription":"books.b","data":"other-key","options":{"throttle":0.4,"throttle_key":"k"}}`)
 	c.Expect(`{"event":"message","subscription":"books.b","data":0}`)
 	c.Expect(`{"event":"message","subscription":"books.b","data":"other-key"}`)
-	eventually(t, 5*time.Second, "messages 1 to 3 replaced", func() bool { return counterValue(t, h.r.drops.throttle) == 3 })
+	wstest.Eventually(t, 5*time.Second, "messages 1 to 3 replaced", func() bool { return counterValue(t, h.r.drops.throttle) == 3 })
 	if d := nextCall(t, clk); d != 400*time.Millisecond {
 		t.Fatalf("the newest throttled message is due in %s, want the period (400ms)", d)
 	}

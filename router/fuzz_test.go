@@ -20,6 +20,7 @@ import (
 	"github.com/wsrouter/wsrouter/control"
 	"github.com/wsrouter/wsrouter/embedredis"
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -177,7 +178,7 @@ func newFuzzRouter(f *testing.F) *fuzzRouter {
 		f.Fatal(err)
 	}
 	srv := serve(f, r)
-	eventually(f, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
+	wstest.Eventually(f, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
 	return &fuzzRouter{url: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws", run: newSessionID()}
 }
 

@@ -94,7 +94,7 @@ func newHarnessWith(t testing.TB, cfg *services.Config, opts Options) *harness {
 	}
 	rdb := testRedis(t).Client(t)
 	h := &harness{t: t, r: r, srv: serve(t, r), rdb: rdb, prefix: cfg.Redis.ChannelPrefix, cfg: cfg}
-	eventually(t, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
+	wstest.Eventually(t, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
 	return h
 }
 
@@ -176,18 +176,6 @@ func (h *harness) numsub(name string) int64 {
 		h.t.Fatalf("numsub: %v", err)
 	}
 	return res[h.prefix+name]
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // wsURL is the router's WebSocket URL with query ("" or "?...").

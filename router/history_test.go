@@ -236,7 +236,7 @@ func TestRecoveryWhilePublishing(t *testing.T) {
 		}
 	})
 	defer func() { cancel(); wg.Wait() }()
-	eventually(t, 5*time.Second, "publishing", func() bool { mu.Lock(); defer mu.Unlock(); return published >= 5 })
+	wstest.Eventually(t, 5*time.Second, "publishing", func() bool { mu.Lock(); defer mu.Unlock(); return published >= 5 })
 
 	for round := range 15 {
 		mu.Lock()
@@ -382,7 +382,7 @@ func TestManyRecoveriesLeaveNothingBehind(t *testing.T) {
 	for _, c := range clients {
 		c.CloseNow()
 	}
-	eventually(t, 10*time.Second, "sessions closed", func() bool {
+	wstest.Eventually(t, 10*time.Second, "sessions closed", func() bool {
 		h.r.mu.Lock()
 		defer h.r.mu.Unlock()
 		return len(h.r.sessions) == 0

@@ -38,7 +38,7 @@ func TestSlowConsumerIsClosedOthersUnaffected(t *testing.T) {
 	healthy := h.dial()
 	healthy.Send(`{"event":"subscribe","subscription":"books.b"}`)
 	healthy.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
-	eventually(t, 5*time.Second, "slow client subscribed", func() bool { return h.numsub("books.b") == 1 && sessionSubs(h.r) == 2 })
+	wstest.Eventually(t, 5*time.Second, "slow client subscribed", func() bool { return h.numsub("books.b") == 1 && sessionSubs(h.r) == 2 })
 
 	payload := strings.Repeat("x", 64<<10)
 	const n = 300
@@ -51,7 +51,7 @@ func TestSlowConsumerIsClosedOthersUnaffected(t *testing.T) {
 			t.Fatalf("healthy client: message %d is %.60s", i, b)
 		}
 	}
-	eventually(t, 10*time.Second, "slow consumer dropped", func() bool {
+	wstest.Eventually(t, 10*time.Second, "slow consumer dropped", func() bool {
 		return counterValue(t, h.r.metrics.Dropped.WithLabelValues("slow_consumer")) == 1 && sessionSubs(h.r) == 1
 	})
 }
@@ -105,7 +105,7 @@ func TestMassDisconnectPacedAndCapped(t *testing.T) {
 	for _, c := range clients {
 		c.CloseNow()
 	}
-	eventually(t, 30*time.Second, "every on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == n })
+	wstest.Eventually(t, 30*time.Second, "every on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == n })
 	took := time.Since(start)
 	if p := peak.Load(); p > 4 {
 		t.Errorf("peak callbacks in flight = %d, want <= max_concurrency 4", p)
@@ -138,7 +138,7 @@ func TestRedisAlt(t *testing.T) {
 	c.Expect(`{"event":"message","subscription":"books.b","data":"alt"}`)
 	c.Send(`{"event":"unsubscribe","subscription":"books.b"}`)
 	c.Expect(`{"event":"unsubscribe","subscription":"books.b","status":"ok"}`)
-	eventually(t, 5*time.Second, "both released", func() bool {
+	wstest.Eventually(t, 5*time.Second, "both released", func() bool {
 		res, err := altClient.PubSubNumSub(context.Background(), "alt:books.b").Result()
 		return err == nil && res["alt:books.b"] == 0 && h.numsub("books.b") == 0
 	})
@@ -173,7 +173,7 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 			// the next ping (interval) or the pong's deadline (timeout).
 			waitNext := func(d time.Duration) {
 				t.Helper()
-				eventually(t, 5*time.Second, fmt.Sprintf("a timer due in %s", d), func() bool {
+				wstest.Eventually(t, 5*time.Second, fmt.Sprintf("a timer due in %s", d), func() bool {
 					next, ok := clk.Next()
 					return ok && next == d && clk.Pending() == 1
 				})
@@ -199,7 +199,7 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 			}
 			defer silent.CloseNow()
 			_ = silent.Write(ctx, websocket.MessageText, []byte(`{"event":"subscribe","subscription":"books.s"}`))
-			eventually(t, 5*time.Second, "subscribed", func() bool { return h.subscriptions("books.s") == 1 })
+			wstest.Eventually(t, 5*time.Second, "subscribed", func() bool { return h.subscriptions("books.s") == 1 })
 			waitNext(interval)
 			clk.Advance(interval)
 			waitNext(timeout) // the ping is out; nobody reads it
@@ -207,7 +207,7 @@ func TestKeepaliveDropsSilentClient(t *testing.T) {
 				t.Fatalf("unsubscribed before ping_timeout: %d calls", n)
 			}
 			clk.Advance(timeout)
-			eventually(t, 5*time.Second, "silent client dropped and unsubscribed", func() bool {
+			wstest.Eventually(t, 5*time.Second, "silent client dropped and unsubscribed", func() bool {
 				calls := svc.Calls("/on_unsubscribe")
 				return len(calls) == 1 && calls[0].Body["subscription"] == "books.s"
 			})

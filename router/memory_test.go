@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wsrouter/wsrouter/internal/procstat"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -181,7 +182,7 @@ func TestHostileClientsMemoryCeiling(t *testing.T) {
 		c.CloseNow()
 	}
 	mu.Unlock()
-	eventually(t, 20*time.Second, "attackers gone", func() bool {
+	wstest.Eventually(t, 20*time.Second, "attackers gone", func() bool {
 		h.r.mu.Lock()
 		defer h.r.mu.Unlock()
 		return len(h.r.sessions) == 0

@@ -132,7 +132,7 @@ func TestPresenceChurnReturnsToBaseline(t *testing.T) {
 	if len(keys) != 0 {
 		t.Fatalf("Redis keys left after churn: %q", keys)
 	}
-	eventually(t, 10*time.Second, "sessions closed", func() bool {
+	wstest.Eventually(t, 10*time.Second, "sessions closed", func() bool {
 		h.r.mu.Lock()
 		defer h.r.mu.Unlock()
 		return len(h.r.sessions) == 0

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -28,7 +29,7 @@ func TestSmokeSubscribeReceive(t *testing.T) {
 	c.Expect(`{"event":"message","subscription":"books.b1","data":{"title":"x"}}`)
 	c.Send(`{"event":"unsubscribe","subscription":"books.b1"}`)
 	c.Expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok"}`)
-	eventually(t, 5*time.Second, "channel unsubscribed", func() bool { return h.numsub("books.b1") == 0 })
+	wstest.Eventually(t, 5*time.Second, "channel unsubscribed", func() bool { return h.numsub("books.b1") == 0 })
 }
 
 // TestClientErrors covers SPEC 3's error table and ping, each on one

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestRedisBufferLimitCutIsExplained: when Redis closes the pub/sub
@@ -40,7 +41,7 @@ func TestRedisBufferLimitCutIsExplained(t *testing.T) {
 	if err := rdb.Publish(ctx, cfg.Redis.ChannelPrefix+"books.big", big).Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the reason in the log", func() bool {
+	wstest.Eventually(t, 10*time.Second, "the reason in the log", func() bool {
 		return strings.Contains(strings.Join(logs.lines(), "\n"), "client-output-buffer-limit pubsub 262144 131072 60 exceeded")
 	})
 	if got := c.Closed(); got != 1011 {

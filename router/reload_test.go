@@ -70,7 +70,7 @@ func TestReloadRemovesService(t *testing.T) {
 			if err := h.r.Reload(next); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 5*time.Second, "before_unsubscribe through the queue", func() bool {
+			wstest.Eventually(t, 5*time.Second, "before_unsubscribe through the queue", func() bool {
 				return len(svc.Calls("/before_unsubscribe")) > 0
 			})
 			// The event waits for the answer; the client's own events
@@ -82,10 +82,10 @@ func TestReloadRemovesService(t *testing.T) {
 			}
 			free()
 			c.Expect(`{"event":"unsubscribe","subscription":"books.b","error":"Service removed.","org":1` + tc.data + `}`)
-			eventually(t, 5*time.Second, "on_unsubscribe after it", func() bool {
+			wstest.Eventually(t, 5*time.Second, "on_unsubscribe after it", func() bool {
 				return len(svc.Calls("/on_unsubscribe")) == 1
 			})
-			eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
+			wstest.Eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
 			c.Send(`{"event":"subscribe","subscription":"books.b"}`)
 			c.Expect(`{"event":"subscribe","subscription":"books.b","status":"error","error":"Invalid service."}`)
 			h.publish("other.o", `{"subscription":"other.o","data":"kept"}`)

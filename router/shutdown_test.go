@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestShutdownDeadlineWithClientsThatNeverRead: clients that never read
@@ -38,13 +40,13 @@ func TestShutdownDeadlineWithClientsThatNeverRead(t *testing.T) {
 			for range 3 {
 				raws = append(raws, h.dialNonReader())
 			}
-			eventually(t, 10*time.Second, "three subscriptions", func() bool { return h.subscriptions("books.x") == 3 })
+			wstest.Eventually(t, 10*time.Second, "three subscriptions", func() bool { return h.subscriptions("books.x") == 3 })
 			if tc.payloads > 0 {
 				payload := `{"subscription":"books.x","data":"` + strings.Repeat("x", 128<<10) + `"}`
 				for range tc.payloads {
 					h.publish("books.x", payload)
 				}
-				eventually(t, 20*time.Second, "every delivery queued", func() bool {
+				wstest.Eventually(t, 20*time.Second, "every delivery queued", func() bool {
 					return counterValue(t, h.r.metrics.Deliveries) == float64(3*tc.payloads)
 				})
 			}

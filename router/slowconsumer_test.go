@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -86,7 +87,7 @@ func stalledSubscriber(t *testing.T, tune func(*services.WebSocket), n, size int
 	if err := conn.Write(ctx, websocket.MessageText, []byte(`{"event":"subscribe","subscription":"books.b"}`)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "subscribed", func() bool { return h.numsub("books.b") == 1 && sessionSubs(h.r) == 1 })
+	wstest.Eventually(t, 5*time.Second, "subscribed", func() bool { return h.numsub("books.b") == 1 && sessionSubs(h.r) == 1 })
 	payload := strings.Repeat("x", size)
 	for i := range n {
 		h.publish("books.b", fmt.Sprintf(`{"subscription":"books.b","data":{"i":%d,"p":"%s"}}`, i, payload))
@@ -103,7 +104,7 @@ func TestSlowConsumerByQueuedBytes(t *testing.T) {
 		ws.SendQueueBytes = 1 << 20
 		ws.WriteTimeout = services.Duration(time.Minute)
 	}, 80, 256<<10)
-	eventually(t, 10*time.Second, "slow consumer counted", func() bool {
+	wstest.Eventually(t, 10*time.Second, "slow consumer counted", func() bool {
 		return counterValue(t, h.r.metrics.Dropped.WithLabelValues("slow_consumer")) == 1
 	})
 	err := drainUntilEnd(t, conn)
@@ -119,7 +120,7 @@ func TestSlowConsumerByQueuedBytes(t *testing.T) {
 		// drops the socket instead (seen only on an overloaded machine).
 		t.Logf("connection dropped before the close frame came through: %v", err)
 	}
-	eventually(t, 5*time.Second, "session gone", func() bool { return sessionSubs(h.r) == 0 })
+	wstest.Eventually(t, 5*time.Second, "session gone", func() bool { return sessionSubs(h.r) == 0 })
 }
 
 // TestSlowConsumerByWriteTimeout: a client whose socket takes no write
@@ -132,7 +133,7 @@ func TestSlowConsumerByWriteTimeout(t *testing.T) {
 		ws.SendQueueBytes = 1 << 40
 		ws.WriteTimeout = services.Duration(300 * time.Millisecond)
 	}, 80, 256<<10)
-	eventually(t, 10*time.Second, "slow consumer counted and session gone", func() bool {
+	wstest.Eventually(t, 10*time.Second, "slow consumer counted and session gone", func() bool {
 		return counterValue(t, h.r.metrics.Dropped.WithLabelValues("slow_consumer")) == 1 && sessionSubs(h.r) == 0
 	})
 	if err := drainUntilEnd(t, conn); websocket.CloseStatus(err) != -1 {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a logger's concurrent writes.
@@ -46,7 +48,7 @@ func TestStrangerLogsAreBoundedAndClipped(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	r.strangers.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
 	srv := serve(t, r)
-	eventually(t, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
+	wstest.Eventually(t, 10*time.Second, "router ready", func() bool { return r.Ready() == nil })
 
 	origin := "https://" + strings.Repeat("o", 100<<10) + ".example.org"
 	refuse := func() {

@@ -87,7 +87,7 @@ func TestSubscribeStepsAndBodies(t *testing.T) {
 	c.Expect(`{"event":"auth","status":"ok"}`)
 	c.Send(`{"event":"subscribe","subscription":"books.b1","org":5,"lang":"en","user_id":"from-client","other":1}`)
 	c.Expect(`{"event":"subscribe","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"state":"v1"}}`)
-	eventually(t, 5*time.Second, "on_subscribe", func() bool { return len(svc.Calls("/on_subscribe")) == 1 })
+	wstest.Eventually(t, 5*time.Second, "on_subscribe", func() bool { return len(svc.Calls("/on_subscribe")) == 1 })
 	if got, want := svc.Paths(), []string{"/ticket", "/authorize", "/before_subscribe", "/on_subscribe"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("callbacks = %v, want %v", got, want)
 	}
@@ -140,7 +140,7 @@ func TestSubscribeStepsAndBodies(t *testing.T) {
 	svc.Answer("/before_unsubscribe", 200, `{"status":"ok","data":{"bye":1}}`)
 	c.Send(`{"event":"unsubscribe","subscription":"books.b1"}`)
 	c.Expect(`{"event":"unsubscribe","subscription":"books.b1","status":"ok","org":5,"lang":"en","data":{"bye":1}}`)
-	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
+	wstest.Eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
 	if got := svc.Calls("/on_unsubscribe")[0].Raw; !control.JSONEqual([]byte(got), []byte(fullBody)) {
 		t.Errorf("on_unsubscribe body = %s, want %s", got, fullBody)
 	}
@@ -180,7 +180,7 @@ func TestSubscribeCallbackErrors(t *testing.T) {
 			if n := len(svc.Calls("/on_subscribe")); n != 0 {
 				t.Errorf("on_subscribe called %d times after a failed subscribe", n)
 			}
-			eventually(t, 5*time.Second, "no channel left", func() bool { return h.numsub("books.b1") == 0 })
+			wstest.Eventually(t, 5*time.Second, "no channel left", func() bool { return h.numsub("books.b1") == 0 })
 			h.publish("books.b1", `{"subscription":"books.b1","data":1}`)
 			c.Quiet(100 * time.Millisecond)
 		})
@@ -311,7 +311,7 @@ func TestFanOutAndChannelRefcount(t *testing.T) {
 	h.publish("books.b1", `{"subscription":"books.b1","data":"one"}`)
 	clients[0].Expect(`{"event":"message","subscription":"books.b1","data":"one"}`)
 	clients[0].CloseNow()
-	eventually(t, 5*time.Second, "NUMSUB 0", func() bool { return h.numsub("books.b1") == 0 })
+	wstest.Eventually(t, 5*time.Second, "NUMSUB 0", func() bool { return h.numsub("books.b1") == 0 })
 }
 
 func TestCloseEndsSubscriptionsWithCallbacks(t *testing.T) {
@@ -328,10 +328,10 @@ func TestCloseEndsSubscriptionsWithCallbacks(t *testing.T) {
 	c.Send(`{"event":"subscribe","subscription":"books.b2"}`)
 	c.Expect(`{"event":"subscribe","subscription":"books.b2","status":"ok"}`)
 	c.CloseNow()
-	eventually(t, 5*time.Second, "unsubscribe callbacks", func() bool {
+	wstest.Eventually(t, 5*time.Second, "unsubscribe callbacks", func() bool {
 		return len(svc.Calls("/before_unsubscribe")) == 2 && len(svc.Calls("/on_unsubscribe")) == 2
 	})
-	eventually(t, 5*time.Second, "channels released", func() bool { return h.numsub("books.b1")+h.numsub("books.b2") == 0 })
+	wstest.Eventually(t, 5*time.Second, "channels released", func() bool { return h.numsub("books.b1")+h.numsub("books.b2") == 0 })
 }
 
 func TestMalformedPublicationsAreDropped(t *testing.T) {
@@ -385,15 +385,15 @@ func TestClientLeavesDuringBeforeSubscribe(t *testing.T) {
 	h := newHarness(t, cfg)
 	c := h.dial()
 	c.Send(`{"event":"subscribe","subscription":"books.b1"}`)
-	eventually(t, 5*time.Second, "before_subscribe called", func() bool { return len(svc.Calls("/before_subscribe")) == 1 })
+	wstest.Eventually(t, 5*time.Second, "before_subscribe called", func() bool { return len(svc.Calls("/before_subscribe")) == 1 })
 	c.CloseNow()
-	eventually(t, 5*time.Second, "session gone", func() bool {
+	wstest.Eventually(t, 5*time.Second, "session gone", func() bool {
 		h.r.mu.Lock()
 		defer h.r.mu.Unlock()
 		return len(h.r.sessions) == 0
 	})
 	close(release)
-	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b1") == 0 })
+	wstest.Eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b1") == 0 })
 	time.Sleep(100 * time.Millisecond)
 	if n := len(svc.Calls("/on_subscribe")) + len(svc.Calls("/on_unsubscribe")); n != 0 {
 		t.Fatalf("callbacks after an unfinished subscribe: %v", svc.Paths())

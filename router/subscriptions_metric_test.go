@@ -5,6 +5,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestSubscriptionsGauge: wsrouter_subscriptions{service} follows
@@ -24,7 +26,7 @@ func TestSubscriptionsGauge(t *testing.T) {
 	}
 	want := func(what string, books, chat float64) {
 		t.Helper()
-		eventually(t, 5*time.Second, what, func() bool { return gauge("books") == books && gauge("chat") == chat })
+		wstest.Eventually(t, 5*time.Second, what, func() bool { return gauge("books") == books && gauge("chat") == chat })
 	}
 
 	a := h.dial()

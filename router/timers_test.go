@@ -49,8 +49,8 @@ func TestRenewalRefusedEndsSubscription(t *testing.T) {
 	}
 	fireNext(t, clk)
 	c.Expect(`{"event":"unsubscribe","subscription":"books.b","error":"Access revoked.","org":9,"data":{"reason":"revoked"}}`)
-	eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
-	eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
+	wstest.Eventually(t, 5*time.Second, "on_unsubscribe", func() bool { return len(svc.Calls("/on_unsubscribe")) == 1 })
+	wstest.Eventually(t, 5*time.Second, "channel released", func() bool { return h.numsub("books.b") == 0 })
 	h.publish("books.b", `{"subscription":"books.b","data":1}`)
 	c.Quiet(100 * time.Millisecond)
 	if got := svc.Calls("/authorize")[1].Raw; !control.JSONEqual([]byte(got), []byte(`{"subscription":"books.b","org":9,"level":1}`)) {
@@ -81,7 +81,7 @@ func TestRenewalUnreachableKeepsSubscription(t *testing.T) {
 	for range 3 { // two unreachable answers, then changed fields
 		fireNext(t, clk)
 	}
-	eventually(t, 5*time.Second, "authorization change", func() bool { return len(svc.Calls("/on_authorization_change")) == 1 })
+	wstest.Eventually(t, 5*time.Second, "authorization change", func() bool { return len(svc.Calls("/on_authorization_change")) == 1 })
 	if got := svc.Calls("/on_authorization_change")[0].Raw; !control.JSONEqual([]byte(got), []byte(`{"subscription":"books.b","level":2}`)) {
 		t.Errorf("on_authorization_change body = %s", got)
 	}
@@ -167,7 +167,7 @@ func TestHeartbeatRealClock(t *testing.T) {
 	c := h.dial()
 	c.Send(`{"event":"subscribe","subscription":"books.b"}`)
 	c.Expect(`{"event":"subscribe","subscription":"books.b","status":"ok"}`)
-	eventually(t, 5*time.Second, "two heartbeats", func() bool { return len(svc.Calls("/heartbeat")) >= 2 })
+	wstest.Eventually(t, 5*time.Second, "two heartbeats", func() bool { return len(svc.Calls("/heartbeat")) >= 2 })
 }
 
 // TestTimersAndGoroutinesReturnToBaseline subscribes and unsubscribes many
@@ -234,7 +234,7 @@ func TestTimersAndGoroutinesReturnToBaseline(t *testing.T) {
 		c.Expect(`{"event":"message","subscription":"books.x","data":0}`)
 		c.CloseNow()
 	}
-	eventually(t, 10*time.Second, "sessions closed", func() bool {
+	wstest.Eventually(t, 10*time.Second, "sessions closed", func() bool {
 		h.r.mu.Lock()
 		defer h.r.mu.Unlock()
 		return len(h.r.sessions) == 0

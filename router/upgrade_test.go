@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // TestNotReadySaysOnlyUnavailable: while Redis is down, an upgrade gets a
@@ -27,7 +29,7 @@ func TestNotReadySaysOnlyUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := serve(t, r)
-	eventually(t, 10*time.Second, "a dial error", func() bool {
+	wstest.Eventually(t, 10*time.Second, "a dial error", func() bool {
 		err := r.Ready()
 		return err != nil && strings.Contains(err.Error(), addr)
 	})

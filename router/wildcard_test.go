@@ -144,7 +144,7 @@ func TestWildcardRefCounted(t *testing.T) {
 	before := numpat()
 	b.Send(`{"event":"unsubscribe","subscription":"chat.*"}`)
 	b.Expect(`{"event":"unsubscribe","subscription":"chat.*","status":"ok"}`)
-	eventually(t, 5*time.Second, "pattern released", func() bool { return !h.patternSubscribed("chat.*") && numpat() < before })
+	wstest.Eventually(t, 5*time.Second, "pattern released", func() bool { return !h.patternSubscribed("chat.*") && numpat() < before })
 }
 
 // TestWildcardFilters: the field filter, order and throttle apply per

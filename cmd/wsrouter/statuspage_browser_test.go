@@ -148,12 +148,12 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}()
 	stopTraffic := sync.OnceFunc(func() { close(tr.stop); tr.wg.Wait() })
 	defer stopTraffic()
-	eventually(t, 30*time.Second, "the slow consumer dropped", func() bool {
+	wstest.Eventually(t, 30*time.Second, "the slow consumer dropped", func() bool {
 		n := p.metric("wsrouter_dropped_total", "reason=slow_consumer")
 		slowDropped.Store(int64(n))
 		return n == 1
 	})
-	eventually(t, 30*time.Second, "three samples with deliveries", func() bool {
+	wstest.Eventually(t, 30*time.Second, "three samples with deliveries", func() bool {
 		n := 0
 		for _, r := range p.statusJSON().Series.DeliveriesPerS {
 			if r > 0 {
@@ -167,7 +167,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	// Once a sample is taken after the traffic stopped, /status.json and
 	// /metrics agree and stay put.
 	var snap status.Snapshot
-	eventually(t, 20*time.Second, "a sample after the traffic stopped", func() bool {
+	wstest.Eventually(t, 20*time.Second, "a sample after the traffic stopped", func() bool {
 		snap = p.statusJSON()
 		return snap.Current.Deliveries == p.metric("wsrouter_deliveries_total") && snap.Current.DeliveriesPerS == 0
 	})
@@ -266,18 +266,9 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	dir := os.Getenv("WSROUTER_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shots := []string{filepath.Join(dir, "status-page.png")}
+	t.Logf("screenshot of the status page: %s", browsertest.Artifact(t, "status-page.png", png))
 	if *updateDocs {
-		shots = append(shots, filepath.Join("..", "..", "docs", "status-page.png"))
-	}
-	for _, path := range shots {
+		path := filepath.Join("..", "..", "docs", "status-page.png")
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -285,17 +276,5 @@ func TestStatusPageInBrowser(t *testing.T) {
 	}
 	if lines := console.Lines(); len(lines) > 0 {
 		t.Errorf("browser console:\n%s", strings.Join(lines, "\n"))
-	}
-}
-
-// eventually polls cond until it holds, failing the test after within.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

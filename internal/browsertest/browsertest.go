@@ -1,12 +1,15 @@
-// Package browsertest starts headless Chromium for browser tests and
-// collects a tab's console errors. A test without a browser on PATH skips,
+// Package browsertest starts headless Chromium for browser tests, collects
+// a tab's console errors and saves what the tests show, such as
+// screenshots, where CI keeps it. A test without a browser on PATH skips,
 // saying what to install.
 package browsertest
 
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -95,3 +98,22 @@ func (c *Console) Lines() []string {
 
 // String returns the recorded lines, one per line.
 func (c *Console) String() string { return strings.Join(c.Lines(), "\n") }
+
+// Artifact writes b to the file name in $WSROUTER_ARTIFACTS, which CI
+// keeps (in the test's temporary directory when it is unset), and returns
+// its path.
+func Artifact(t testing.TB, name string, b []byte) string {
+	t.Helper()
+	dir := os.Getenv("WSROUTER_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("browsertest: %v", err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatalf("browsertest: %v", err)
+	}
+	return path
+}
