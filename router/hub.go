@@ -180,8 +180,8 @@ func (h *hub) fanout(m *redis.Message) {
 	name := ch.name
 	if ch.pattern {
 		var ok bool
-		if name, ok = strings.CutPrefix(m.Channel, h.prefix); !ok {
-			return
+		if name, ok = strings.CutPrefix(m.Channel, h.prefix); !ok || strings.HasPrefix(name, "_wsrouter.") {
+			return // the router's own channels (control, probe) are never delivered
 		}
 	}
 	var filterFields []string

@@ -109,11 +109,13 @@ func New(cfg *services.Config, opts Options) (*Router, error) {
 	for _, rc := range redisConfigs(cfg) {
 		h, err := newHub(r, rc.label, redisURL(rc.Redis), rc.ChannelPrefix, rc.PingInterval.Std(), rc.PingTimeout.Std())
 		if err != nil {
+			closeAuth(r.auth.Load(), nil)
 			return nil, err
 		}
 		r.hubs = append(r.hubs, h)
 	}
 	if err := r.startPresence(cfg); err != nil {
+		closeAuth(r.auth.Load(), nil)
 		return nil, err
 	}
 	r.history = history.New(r.hubs[0].client, cfg.Redis.ChannelPrefix, history.Options{})

@@ -233,3 +233,26 @@ func TestStarWithoutWildcardOption(t *testing.T) {
 		t.Error("a pattern was subscribed for a service without the option")
 	}
 }
+
+// TestWildcardAllowed: an allowed pattern admits the wildcard names whose
+// every match it allows, and no wider one.
+func TestWildcardAllowed(t *testing.T) {
+	t.Parallel()
+	svc := wstest.NewService(t)
+	svc.Answer("/ticket", 200, `{"status":"ok","allowed_subscriptions":["chat.room_*"]}`)
+	cfg := wildcardConfig(t)
+	cfg.Authentication = &services.Authentication{Ticket: &services.Ticket{ValidationURL: svc.URL("/ticket")}}
+	cfg.Services["chat"].RequireAllowedSubscription = true
+	h := newHarness(t, cfg)
+	c := h.dial()
+	c.Send(`{"event":"auth","ticket":"t"}`)
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	for name, ok := range map[string]bool{"chat.room_*": true, "chat.room_1*": true, "chat.*": false, "chat.*_1": false, "chat.r*": false} {
+		c.Send(`{"event":"subscribe","subscription":"` + name + `"}`)
+		if ok {
+			c.Expect(`{"event":"subscribe","subscription":"` + name + `","status":"ok"}`)
+		} else {
+			c.Expect(`{"event":"subscribe","subscription":"` + name + `","status":"error","error":"Unauthorized."}`)
+		}
+	}
+}
