@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/control"
 )
 
@@ -90,7 +91,7 @@ func (s *Server) command(c *call, cmd control.Command) (any, error) {
 	if err := s.needRedis(); err != nil {
 		return nil, err
 	}
-	if err := s.opts.Redis.Publish(c.ctx, control.Channel(c.st.cfg.Redis.ChannelPrefix), payload).Err(); err != nil {
+	if err := broker.Publish(c.ctx, s.opts.Redis, control.Channel(c.st.cfg.Redis.ChannelPrefix), payload).Err(); err != nil {
 		return nil, unavailable(err)
 	}
 	return okAnswer{Status: "ok"}, nil

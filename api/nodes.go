@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -53,7 +54,7 @@ type record struct {
 // Announcer keeps this node's record in Redis fresh. Build it with
 // NewAnnouncer and Run it.
 type Announcer struct {
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	prefix   string
 	id       string
 	version  string
@@ -66,7 +67,7 @@ type Announcer struct {
 // AnnouncerOptions configure an Announcer.
 type AnnouncerOptions struct {
 	// Redis is the deployment's Redis. Required.
-	Redis *redis.Client
+	Redis redis.UniversalClient
 	// ChannelPrefix is redis.channel_prefix; records live under it.
 	ChannelPrefix string
 	// ID names the node. Required.
@@ -155,7 +156,7 @@ func (a *Announcer) remove() {
 
 // Nodes lists the live nodes, sorted by id, and forgets the ids whose
 // record expired.
-func Nodes(ctx context.Context, rdb *redis.Client, prefix string, now time.Time) ([]NodeInfo, error) {
+func Nodes(ctx context.Context, rdb redis.UniversalClient, prefix string, now time.Time) ([]NodeInfo, error) {
 	ids, err := rdb.SMembers(ctx, nodeSetKey(prefix)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("api: node list: %w", err)
@@ -169,9 +170,23 @@ func Nodes(ctx context.Context, rdb *redis.Client, prefix string, now time.Time)
 	for i, id := range ids {
 		keys[i] = nodeKey(prefix, id)
 	}
-	vals, err := rdb.MGet(ctx, keys...).Result()
-	if err != nil {
+	// One GET per record, pipelined: on a Redis Cluster the records live
+	// in different slots, which MGET refuses.
+	gets := make([]*redis.StringCmd, len(keys))
+	_, err = rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			gets[i] = p.Get(ctx, k)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("api: node records: %w", err)
+	}
+	vals := make([]any, len(gets))
+	for i, g := range gets {
+		if v, err := g.Result(); err == nil {
+			vals[i] = v
+		}
 	}
 	var gone []any
 	for i, v := range vals {

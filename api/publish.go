@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -208,7 +209,11 @@ func (s *Server) send(ctx context.Context, groups [][]outgoing) ([]map[string]st
 		offsets[i] = map[string]string{}
 		for _, m := range group {
 			if s.opts.History == nil || !s.opts.History.Enabled(m.svc) {
-				pipe.Publish(ctx, prefix+m.name, m.payload)
+				if broker.IsCluster(s.opts.Redis) {
+					pipe.SPublish(ctx, prefix+m.name, m.payload)
+				} else {
+					pipe.Publish(ctx, prefix+m.name, m.payload)
+				}
 				continue
 			}
 			if err := flush(); err != nil { // keeps the order of the call

@@ -28,7 +28,7 @@ const redisTimeout = 5 * time.Second
 // Options are the API's collaborators.
 type Options struct {
 	// Redis is the deployment's Redis (redis.url). Required.
-	Redis *redis.Client
+	Redis redis.UniversalClient
 	// Ready reports nil while Redis is connected; otherwise requests that
 	// need Redis answer 503. Nil means always ready.
 	Ready func() error

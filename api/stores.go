@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/presence"
 	"github.com/wsrouter/wsrouter/services"
@@ -18,15 +19,15 @@ var errBadOffset = errors.New("api: not an offset")
 
 // redisHistory is History on the history package's scripts.
 type redisHistory struct {
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	prefix string
 	store  *history.Store
 }
 
 // NewHistory returns the History of the services under channelPrefix on
 // rdb.
-func NewHistory(rdb *redis.Client, channelPrefix string) History {
-	return &redisHistory{rdb: rdb, prefix: channelPrefix, store: history.New(rdb, channelPrefix, history.Options{})}
+func NewHistory(rdb redis.UniversalClient, channelPrefix string) History {
+	return &redisHistory{rdb: rdb, prefix: channelPrefix, store: history.New(rdb, channelPrefix, history.Options{Sharded: broker.IsCluster(rdb)})}
 }
 
 func settings(svc *services.Service) history.Settings {
@@ -104,8 +105,11 @@ type trackerPresence struct {
 
 // NewPresence returns the Presence of the services under channelPrefix on
 // rdb, reading as node nodeID.
-func NewPresence(rdb *redis.Client, channelPrefix, nodeID string) (Presence, error) {
-	t, err := presence.New(presence.Options{Client: rdb, Prefix: channelPrefix, NodeID: nodeID})
+func NewPresence(rdb redis.UniversalClient, channelPrefix, nodeID string) (Presence, error) {
+	t, err := presence.New(presence.Options{Client: rdb, Prefix: channelPrefix, NodeID: nodeID,
+		Publish: func(ctx context.Context, channel string, payload []byte) error {
+			return broker.Publish(ctx, rdb, channel, payload).Err()
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}

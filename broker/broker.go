@@ -46,11 +46,20 @@ type Handler interface {
 	Up(shard string)
 	// Down is called when shard's connection is lost or could not be
 	// made; err says why, and is context.Canceled when the broker is
-	// stopping. Every channel and pattern that was subscribed on that
-	// connection is forgotten (Redis dropped them with the connection) and
-	// every (un)subscribe still queued for it is dropped: after Down, the
-	// caller subscribes again what it still needs, once the shard is Up.
+	// stopping. On a single Redis, every channel and pattern that was
+	// subscribed on that connection is forgotten (Redis dropped them with
+	// the connection) and every (un)subscribe still queued for it is
+	// dropped: after Down, the caller subscribes again what it still
+	// needs, once the shard is Up. On a cluster (Sharded), the broker
+	// keeps its channels and subscribes them again itself, reporting
+	// Resubscribing.
 	Down(shard string, err error)
+	// Resubscribing is called on a cluster for channels whose subscription
+	// was lost (their master went away, or their slot moved) just before
+	// the broker subscribes them again on their slot's master: messages
+	// published to them since the loss may be missing, until a new
+	// Subscribed for each says they are received again.
+	Resubscribing(channels []string)
 }
 
 // Broker is the Redis pub/sub of one configured Redis (redis or
@@ -94,6 +103,9 @@ type Broker interface {
 	PUnsubscribe(pattern string) error
 	// Publish sends payload to channel (PUBLISH, or SPUBLISH on a cluster).
 	Publish(ctx context.Context, channel, payload string) error
+	// Sharded reports a Redis Cluster: SSUBSCRIBE and SPUBLISH, channels
+	// kept and subscribed again across a lost master (Resubscribing).
+	Sharded() bool
 	// Client is the command connection pool (a *redis.Client or a
 	// *redis.ClusterClient), for scripts and keys of this Redis.
 	Client() redis.UniversalClient
@@ -120,6 +132,8 @@ type ShardState struct {
 type Options struct {
 	// URL is the redis://, rediss:// or unix:// URL of a single Redis.
 	URL string
+	// Cluster is a Redis Cluster, instead of URL.
+	Cluster *Cluster
 	// ProbeChannel is the channel of the delivery probe (on a cluster,
 	// a hash tag is added per master).
 	ProbeChannel string
@@ -139,6 +153,9 @@ type Options struct {
 func New(opts Options) (Broker, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Cluster != nil {
+		return newCluster(opts)
 	}
 	return newSingle(opts)
 }

@@ -2,9 +2,12 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,36 +40,51 @@ type command struct {
 // for it, its reader, and its delivery probe.
 type shard struct {
 	name     string
-	sharded  bool          // SSUBSCRIBE/SPUBLISH (a cluster master)
 	cmd      redis.Cmdable // commands on this node: the probe, INFO
 	sub      *redis.Client // dials the pub/sub connection
-	probe    string        // the probe's channel, owned by this node
-	fixed    []string
 	interval time.Duration
 	timeout  time.Duration
 	log      *slog.Logger
+	hooks    shardHooks
 
-	// mu guards the command queue. The handler is never called with mu held.
-	mu   sync.Mutex
-	cmds []command
-	wake chan struct{}
+	// mu guards the command queue, the connection number and the asked
+	// unsubscribes. The handler is never called with mu held.
+	mu    sync.Mutex
+	cmds  []command
+	gen   uint64         // connections made so far; commands queued now go out on connection gen
+	asked map[string]int // sharded: SUNSUBSCRIBEs sent and not yet confirmed
+	wake  chan struct{}
 
 	up      atomic.Bool
 	lastErr atomic.Pointer[string]
 	acks    chan uint64
 }
 
-func newShard(name string, sharded bool, cmd redis.Cmdable, sub *redis.Client, probe string, opts Options, log *slog.Logger) *shard {
+// shardHooks is what differs between a single Redis and a cluster master.
+type shardHooks struct {
+	// sharded selects SSUBSCRIBE/SUNSUBSCRIBE/SPUBLISH.
+	sharded bool
+	// probe returns the delivery probe's channel for a new connection: on
+	// a cluster it must hash to a slot this node owns.
+	probe func() string
+	// fixed returns the channels a new connection (number gen) subscribes
+	// before anything queued.
+	fixed func(gen uint64) []string
+	// lost is told (sharded only) of a channel Redis dropped without being
+	// asked, and of a MOVED reply (channel "", slot set); nil ignores them.
+	lost func(channel string, slot int)
+}
+
+func newShard(name string, cmd redis.Cmdable, sub *redis.Client, opts Options, log *slog.Logger, hooks shardHooks) *shard {
 	s := &shard{
 		name:     name,
-		sharded:  sharded,
 		cmd:      cmd,
 		sub:      sub,
-		probe:    probe,
-		fixed:    opts.Fixed,
 		interval: opts.PingInterval,
 		timeout:  opts.PingTimeout,
 		log:      log,
+		hooks:    hooks,
+		asked:    map[string]int{},
 		wake:     make(chan struct{}, 1),
 		acks:     make(chan uint64, 16),
 	}
@@ -75,15 +93,25 @@ func newShard(name string, sharded bool, cmd redis.Cmdable, sub *redis.Client, p
 	return s
 }
 
-// queue appends a command for sendCommands.
-func (s *shard) queue(c command) {
+// queue appends a command for sendCommands and returns the number of the
+// connection it is meant for.
+func (s *shard) queue(c command) uint64 {
 	s.mu.Lock()
 	s.cmds = append(s.cmds, c)
+	gen := s.gen
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
+	return gen
+}
+
+// connection returns the number of the current (or last) connection.
+func (s *shard) connection() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
 }
 
 // state reports the shard's readiness.
@@ -118,18 +146,19 @@ func (s *shard) loop(ctx context.Context, h Handler) {
 }
 
 // subscribe opens the pub/sub connection with the probe channel.
-func (s *shard) subscribe(ctx context.Context) *redis.PubSub {
-	if s.sharded {
-		return s.sub.SSubscribe(ctx, s.probe)
+func (s *shard) subscribe(ctx context.Context, probe string) *redis.PubSub {
+	if s.hooks.sharded {
+		return s.sub.SSubscribe(ctx, probe)
 	}
-	return s.sub.Subscribe(ctx, s.probe)
+	return s.sub.Subscribe(ctx, probe)
 }
 
 // serve runs one pub/sub connection until it fails.
 func (s *shard) serve(ctx context.Context, h Handler) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	ps := s.subscribe(sctx)
+	probe := s.hooks.probe()
+	ps := s.subscribe(sctx, probe)
 	defer ps.Close()
 	stop := context.AfterFunc(sctx, func() { _ = ps.Close() })
 	defer stop()
@@ -139,31 +168,46 @@ func (s *shard) serve(ctx context.Context, h Handler) error {
 	if _, err := ps.ReceiveTimeout(sctx, s.timeout); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
+	cuts, counted := s.bufferCuts(sctx) // to tell later whether Redis cut this connection for its buffer
+
+	// What was queued for an earlier connection is dropped: the handler
+	// was told that connection is down, and subscribes again.
+	s.mu.Lock()
+	s.cmds = nil
+	s.gen++
+	gen := s.gen
+	clear(s.asked)
+	s.mu.Unlock()
 	// The fixed channels are subscribed before the shard turns ready, so a
 	// command published to them while a session is open reaches it.
-	for _, f := range s.fixed {
+	fixed := s.hooks.fixed(gen)
+	for _, f := range fixed {
 		if err := s.send(sctx, ps, command{op: opSubscribe, name: f}); err != nil {
 			return err
 		}
 	}
-	cuts, counted := s.bufferCuts(sctx) // to tell later whether Redis cut this connection for its buffer
-
-	s.mu.Lock()
-	s.cmds = nil
-	s.mu.Unlock()
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel(nil)
 	wg.Add(2)
 	go func() { defer wg.Done(); s.sendCommands(sctx, ps, cancel) }()
-	go func() { defer wg.Done(); s.runProbe(sctx, h, cancel) }()
+	go func() { defer wg.Done(); s.runProbe(sctx, probe, h, cancel) }()
 
 	for {
 		msg, err := ps.Receive(sctx)
 		if err != nil {
 			if cause := context.Cause(sctx); cause != nil {
 				return cause
+			}
+			if slot, ok := movedSlot(err); ok && s.hooks.sharded {
+				// A subscribe sent to a master that no longer owns the
+				// slot; the connection itself is fine.
+				s.log.Info("redis cluster: slot moved", "slot", slot, "err", err)
+				if s.hooks.lost != nil {
+					s.hooks.lost("", slot)
+				}
+				continue
 			}
 			if closedByRedis(err) {
 				if why := s.whyCut(ctx, cuts, counted); why != "" {
@@ -175,7 +219,7 @@ func (s *shard) serve(ctx context.Context, h Handler) error {
 		}
 		switch m := msg.(type) {
 		case *redis.Message:
-			if m.Channel == s.probe {
+			if m.Channel == probe {
 				if seq, err := strconv.ParseUint(m.Payload, 10, 64); err == nil {
 					select {
 					case s.acks <- seq:
@@ -188,34 +232,49 @@ func (s *shard) serve(ctx context.Context, h Handler) error {
 		case *redis.Subscription:
 			switch m.Kind {
 			case "subscribe", "ssubscribe":
-				if !s.isFixed(m.Channel) {
+				if m.Channel != probe && !slices.Contains(fixed, m.Channel) {
 					h.Subscribed(m.Channel, false)
 				}
 			case "psubscribe":
 				h.Subscribed(m.Channel, true)
+			case "sunsubscribe":
+				s.unsubscribed(m.Channel)
 			}
 		}
 	}
 }
 
-func (s *shard) isFixed(channel string) bool {
-	for _, f := range s.fixed {
-		if f == channel {
-			return true
+// unsubscribed takes an sunsubscribe: the answer to one this shard sent,
+// or Redis dropping a channel whose slot left this master.
+func (s *shard) unsubscribed(channel string) {
+	s.mu.Lock()
+	asked := s.asked[channel] > 0
+	if asked {
+		s.asked[channel]--
+		if s.asked[channel] == 0 {
+			delete(s.asked, channel)
 		}
 	}
-	return false
+	s.mu.Unlock()
+	if !asked && s.hooks.lost != nil {
+		s.log.Info("redis cluster: channel dropped by its master (slot moved)", "channel", channel)
+		s.hooks.lost(channel, -1)
+	}
 }
 
 // send writes one command on ps.
 func (s *shard) send(ctx context.Context, ps *redis.PubSub, c command) error {
 	var err error
+	sharded := s.hooks.sharded
 	switch {
-	case c.op == opSubscribe && s.sharded:
+	case c.op == opSubscribe && sharded:
 		err = ps.SSubscribe(ctx, c.name)
 	case c.op == opSubscribe:
 		err = ps.Subscribe(ctx, c.name)
-	case c.op == opUnsubscribe && s.sharded:
+	case c.op == opUnsubscribe && sharded:
+		s.mu.Lock()
+		s.asked[c.name]++
+		s.mu.Unlock()
 		err = ps.SUnsubscribe(ctx, c.name)
 	case c.op == opUnsubscribe:
 		err = ps.Unsubscribe(ctx, c.name)
@@ -254,18 +313,18 @@ func (s *shard) sendCommands(ctx context.Context, ps *redis.PubSub, fail context
 // runProbe publishes to the probe channel every ping interval and fails
 // the connection when the message does not come back through the pub/sub
 // connection within the ping timeout.
-func (s *shard) runProbe(ctx context.Context, h Handler, fail context.CancelCauseFunc) {
+func (s *shard) runProbe(ctx context.Context, probe string, h Handler, fail context.CancelCauseFunc) {
 	var seq uint64
 	for {
 		seq++
-		if err := s.roundTrip(ctx, seq); err != nil {
+		if err := s.roundTrip(ctx, probe, seq); err != nil {
 			if ctx.Err() == nil {
 				fail(err)
 			}
 			return
 		}
 		if s.up.CompareAndSwap(false, true) {
-			s.log.Info("redis connected; delivery probe passing", "probe_channel", s.probe)
+			s.log.Info("redis connected; delivery probe passing", "probe_channel", probe)
 			h.Up(s.name)
 		}
 		select {
@@ -276,15 +335,15 @@ func (s *shard) runProbe(ctx context.Context, h Handler, fail context.CancelCaus
 	}
 }
 
-func (s *shard) roundTrip(ctx context.Context, seq uint64) error {
+func (s *shard) roundTrip(ctx context.Context, probe string, seq uint64) error {
 	deadline := time.NewTimer(s.timeout)
 	defer deadline.Stop()
 	pctx, cancel := context.WithTimeout(ctx, s.timeout)
 	var err error
-	if s.sharded {
-		err = s.cmd.SPublish(pctx, s.probe, strconv.FormatUint(seq, 10)).Err()
+	if s.hooks.sharded {
+		err = s.cmd.SPublish(pctx, probe, strconv.FormatUint(seq, 10)).Err()
 	} else {
-		err = s.cmd.Publish(pctx, s.probe, strconv.FormatUint(seq, 10)).Err()
+		err = s.cmd.Publish(pctx, probe, strconv.FormatUint(seq, 10)).Err()
 	}
 	cancel()
 	if err != nil {
@@ -317,4 +376,19 @@ func (s *shard) markDown(err error, h Handler) {
 	s.mu.Unlock()
 	s.up.Store(false)
 	h.Down(s.name, err)
+}
+
+// movedSlot reads the slot of a MOVED error reply.
+func movedSlot(err error) (int, bool) {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(rerr.Error(), "MOVED ")
+	if !ok {
+		return 0, false
+	}
+	slot, _, _ := strings.Cut(rest, " ")
+	n, err := strconv.Atoi(slot)
+	return n, err == nil
 }

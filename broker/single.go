@@ -31,7 +31,10 @@ func newSingle(opts Options) (*single, error) {
 	subOpts.ReadBufferSize = pubsubReadBuffer
 	subOpts.PoolSize = 1
 	b := &single{client: redis.NewClient(ro), subs: redis.NewClient(&subOpts)}
-	b.shard = newShard(ro.Addr, false, b.client, b.subs, opts.ProbeChannel, opts, opts.Logger)
+	b.shard = newShard(ro.Addr, b.client, b.subs, opts, opts.Logger, shardHooks{
+		probe: func() string { return opts.ProbeChannel },
+		fixed: func(uint64) []string { return opts.Fixed },
+	})
 	return b, nil
 }
 
@@ -63,6 +66,8 @@ func (b *single) Publish(ctx context.Context, channel, payload string) error {
 }
 
 func (b *single) Client() redis.UniversalClient { return b.client }
+
+func (b *single) Sharded() bool { return false }
 
 func (b *single) Ready() error {
 	st := b.shard.state()

@@ -15,12 +15,13 @@ import (
 
 // recorder is a Handler that keeps every call, for tests.
 type recorder struct {
-	mu         sync.Mutex
-	messages   []Message
-	subscribed []string // "channel" or "pattern:" + pattern
-	ups, downs int
-	lastDown   error
-	changed    chan struct{}
+	mu            sync.Mutex
+	messages      []Message
+	subscribed    []string // "channel" or "pattern:" + pattern
+	ups, downs    int
+	lastDown      error
+	resubscribing []string
+	changed       chan struct{}
 }
 
 func newRecorder() *recorder { return &recorder{changed: make(chan struct{}, 1)} }
@@ -60,6 +61,13 @@ func (r *recorder) Down(_ string, err error) {
 	r.mu.Lock()
 	r.downs++
 	r.lastDown = err
+	r.mu.Unlock()
+	r.note()
+}
+
+func (r *recorder) Resubscribing(channels []string) {
+	r.mu.Lock()
+	r.resubscribing = append(r.resubscribing, channels...)
 	r.mu.Unlock()
 	r.note()
 }

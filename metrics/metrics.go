@@ -36,7 +36,7 @@ type Metrics struct {
 	// ServiceCallbackDuration is CallbackDuration by service too ("" for
 	// the ticket validation, which belongs to no service).
 	ServiceCallbackDuration *prometheus.HistogramVec
-	RedisUp                 prometheus.Gauge
+	RedisUp                 *RedisUp
 	ConfigReloads           *prometheus.CounterVec
 	HeartbeatFailures       prometheus.Counter
 	// Subscriptions counts live subscriptions by service; it changes on
@@ -93,9 +93,7 @@ func New() *Metrics {
 			Name: "wsrouter_service_callback_duration_seconds", Help: "Service callback duration including retries, by service, callback and result (ok, error, unavailable).",
 			Buckets: callbackBuckets,
 		}, []string{"service", "callback", "result"}),
-		RedisUp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "wsrouter_redis_up", Help: "1 when every configured Redis is connected and the delivery probe passes.",
-		}),
+		RedisUp: newRedisUp(),
 		ConfigReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wsrouter_config_reload_total", Help: "Configuration reloads, by result (ok, error).",
 		}, []string{"result"}),

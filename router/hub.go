@@ -18,6 +18,7 @@ import (
 	"github.com/wsrouter/wsrouter/auth"
 	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/services"
 )
 
 // errRedisDown is returned to subscribes while the hub has no connection.
@@ -52,15 +53,17 @@ type hub struct {
 	dropLog *rate.Limiter
 }
 
-func newHub(r *Router, label, url, prefix string, pingInterval, pingTimeout time.Duration) (*hub, error) {
+func newHub(r *Router, label string, rc services.Redis) (*hub, error) {
 	log := r.log.With("redis", label)
+	prefix := rc.ChannelPrefix
 	controlKey := control.Channel(prefix)
 	b, err := broker.New(broker.Options{
-		URL:          url,
+		URL:          redisURL(rc),
+		Cluster:      brokerCluster(rc),
 		ProbeChannel: prefix + "_wsrouter.probe." + r.nodeID,
 		Fixed:        []string{controlKey},
-		PingInterval: pingInterval,
-		PingTimeout:  pingTimeout,
+		PingInterval: rc.PingInterval.Std(),
+		PingTimeout:  rc.PingTimeout.Std(),
 		Logger:       log,
 	})
 	if err != nil {
@@ -134,15 +137,24 @@ func (h *hub) Subscribed(name string, pattern bool) {
 	h.confirm(name, pattern)
 }
 
-// Up is the broker's callback when its connection is ready.
-func (h *hub) Up(string) {
-	if h.up.CompareAndSwap(false, true) {
+// Up is the broker's callback when a connection is ready; the hub is up
+// when every shard is.
+func (h *hub) Up(shard string) {
+	h.r.shardsChanged()
+	if h.broker.Ready() == nil && h.up.CompareAndSwap(false, true) {
 		h.r.redisChanged(false)
 	}
 }
 
-// Down is the broker's callback when its connection is lost.
-func (h *hub) Down(_ string, err error) { h.markDown(err) }
+// Down is the broker's callback when a connection is lost.
+func (h *hub) Down(shard string, err error) {
+	h.r.shardsChanged()
+	if h.broker.Sharded() {
+		h.shardDown(shard, err)
+		return
+	}
+	h.markDown(err)
+}
 
 // dispatch hands m to the worker of its channel without ever blocking.
 func (h *hub) dispatch(m *redis.Message) {

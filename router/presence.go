@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/presence"
 	"github.com/wsrouter/wsrouter/services"
 )
@@ -29,7 +30,7 @@ type presenceEvent struct {
 // loop. The client is its own, so presence traffic never waits behind, or
 // delays, the delivery probe.
 type presenceRedis struct {
-	client *redis.Client
+	client redis.UniversalClient
 	wg     sync.WaitGroup
 }
 
@@ -37,15 +38,17 @@ type presenceRedis struct {
 // are published there, on the name's channel, and every node delivers them
 // to its own subscribers like any publication.
 func (r *Router) startPresence(cfg *services.Config) error {
-	opts, err := redis.ParseURL(redisURL(cfg.Redis))
+	client, err := broker.NewClient(redisURL(cfg.Redis), brokerCluster(cfg.Redis), 0)
 	if err != nil {
 		return fmt.Errorf("router: presence: %w", err)
 	}
-	opts.DisableIdentity = true
-	r.presence.client = redis.NewClient(opts)
+	r.presence.client = client
 	h := r.hubs[0]
 	r.tracker, err = presence.New(presence.Options{
-		Client: r.presence.client,
+		Client: client,
+		Publish: func(ctx context.Context, channel string, payload []byte) error {
+			return broker.Publish(ctx, client, channel, payload).Err()
+		},
 		Prefix: cfg.Redis.ChannelPrefix,
 		NodeID: r.nodeID,
 		TTL:    cfg.PresenceTTL.Std(),

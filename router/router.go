@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/callbacks"
 	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/internal/clock"
@@ -107,7 +108,7 @@ func New(cfg *services.Config, opts Options) (*Router, error) {
 		return nil, err
 	}
 	for _, rc := range redisConfigs(cfg) {
-		h, err := newHub(r, rc.label, redisURL(rc.Redis), rc.ChannelPrefix, rc.PingInterval.Std(), rc.PingTimeout.Std())
+		h, err := newHub(r, rc.label, rc.Redis)
 		if err != nil {
 			closeAuth(r.auth.Load(), nil)
 			return nil, err
@@ -118,7 +119,7 @@ func New(cfg *services.Config, opts Options) (*Router, error) {
 		closeAuth(r.auth.Load(), nil)
 		return nil, err
 	}
-	r.history = history.New(r.hubs[0].client, cfg.Redis.ChannelPrefix, history.Options{})
+	r.history = history.New(r.hubs[0].client, cfg.Redis.ChannelPrefix, history.Options{Sharded: r.hubs[0].broker.Sharded()})
 	r.closeQueue = newCloseQueue(r)
 	return r, nil
 }
@@ -136,8 +137,12 @@ func redisConfigs(cfg *services.Config) []labelledRedis {
 	return out
 }
 
-// redisURL resolves "embedded" to the address the embedded server listens on.
+// redisURL resolves "embedded" to the address the embedded server listens
+// on; "" for a cluster.
 func redisURL(rc services.Redis) string {
+	if rc.Cluster != nil {
+		return ""
+	}
 	if addr, ok := rc.Embedded(); ok {
 		return "redis://" + addr + "/0"
 	}
@@ -333,4 +338,12 @@ func (r *Router) Shutdown(ctx context.Context) int {
 	r.presence.stop()
 	closeAuth(r.auth.Load(), nil)
 	return left
+}
+
+// brokerCluster is rc's cluster for the broker; nil for a single Redis.
+func brokerCluster(rc services.Redis) *broker.Cluster {
+	if rc.Cluster == nil {
+		return nil
+	}
+	return &broker.Cluster{Addrs: rc.Cluster.Addrs, Username: rc.Cluster.Username, Password: rc.Cluster.Password}
 }

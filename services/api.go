@@ -30,7 +30,8 @@ const minAPIKeyLength = 16
 // secretPath reports whether the value at a key path is a secret that a
 // problem must not show.
 func secretPath(path string) bool {
-	return path == "api.keys" || strings.HasPrefix(path, "api.keys[")
+	return path == "api.keys" || strings.HasPrefix(path, "api.keys[") ||
+		path == "redis.cluster.password" || path == "redis_alt.cluster.password"
 }
 
 // defaultAPIMaxBodyBytes is api.max_body_bytes when not set.

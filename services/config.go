@@ -6,6 +6,7 @@
 package services
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -120,8 +121,12 @@ const (
 type Redis struct {
 	// URL is a redis://, rediss:// or unix:// URL, or "embedded" or
 	// "embedded://HOST:PORT" for the in-process server. Default
-	// "redis://127.0.0.1:6379/0" (none for redis_alt).
+	// "redis://127.0.0.1:6379/0" (none for redis_alt, and none when the
+	// file sets cluster).
 	URL string `yaml:"url"`
+	// Cluster is a Redis Cluster to use instead of URL (SPEC section 11);
+	// nil for a single Redis. Exactly one of URL and Cluster is set.
+	Cluster *RedisCluster `yaml:"cluster"`
 	// ChannelPrefix is put before every subscription name to form the
 	// Redis channel. Default "".
 	ChannelPrefix string `yaml:"channel_prefix"`
@@ -129,6 +134,30 @@ type Redis struct {
 	PingInterval Duration `yaml:"ping_interval"`
 	// PingTimeout is how long the probe may take. Default 5s.
 	PingTimeout Duration `yaml:"ping_timeout"`
+}
+
+// RedisCluster is a Redis Cluster, whose pub/sub the router shards over
+// its masters.
+type RedisCluster struct {
+	// Addrs are HOST:PORT of some of the cluster's nodes; the others are
+	// discovered from them. At least one is required.
+	Addrs []string `yaml:"addrs"`
+	// Username is the ACL user; "" for none.
+	Username string `yaml:"username"`
+	// Password is the password; "" for none. It is never logged.
+	Password string `yaml:"password"`
+}
+
+// Equal reports whether r and o configure the same Redis.
+func (r Redis) Equal(o Redis) bool {
+	if r.Cluster == nil || o.Cluster == nil {
+		rc, oc := r.Cluster, o.Cluster
+		r.Cluster, o.Cluster = nil, nil
+		return rc == oc && r == o
+	}
+	rc, oc := *r.Cluster, *o.Cluster
+	r.Cluster, o.Cluster = nil, nil
+	return r == o && rc.Username == oc.Username && rc.Password == oc.Password && slices.Equal(rc.Addrs, oc.Addrs)
 }
 
 // embeddedURL is the Redis URL that asks for the in-process server.

@@ -49,6 +49,9 @@ func Parse(filename string, data []byte) (*Config, error) {
 	if root != nil {
 		d.decode("", root, reflect.ValueOf(c).Elem())
 	}
+	if _, set := d.lines["redis.url"]; c.Redis.Cluster != nil && !set {
+		c.Redis.URL = "" // the default URL is for a single Redis
+	}
 	v := &validator{failed: d.failed}
 	c.validate(v)
 	ps := append(d.problems, v.problems...)

@@ -2,6 +2,7 @@ package services
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -82,6 +83,26 @@ func (c *Config) validate(v *validator) {
 	slices.Sort(names)
 	for _, name := range names {
 		v.service(name, c.Services[name])
+		v.wildcardNeedsSingleRedis(name, c.Services[name], c)
+	}
+}
+
+// wildcardNeedsSingleRedis: wildcard subscriptions are Redis patterns,
+// which sharded pub/sub on a Redis Cluster does not have (SPEC section 11).
+func (v *validator) wildcardNeedsSingleRedis(name string, s *Service, c *Config) {
+	if s == nil || !s.WildcardSubscriptions {
+		return
+	}
+	for _, r := range []struct {
+		section string
+		redis   *Redis
+	}{{"redis", &c.Redis}, {"redis_alt", c.RedisAlt}} {
+		if r.redis != nil && r.redis.Cluster != nil {
+			v.add("services."+name+".wildcard_subscriptions",
+				fmt.Sprintf("needs a single Redis, but %s.cluster is set (a Redis Cluster has no pattern subscriptions for sharded pub/sub)", r.section),
+				r.section+".cluster")
+			return
+		}
 	}
 }
 
@@ -172,7 +193,13 @@ func (v *validator) websocket(w WebSocket) {
 // redis checks one Redis section; alt is true for redis_alt, whose url is
 // required.
 func (v *validator) redis(section string, r Redis, alt bool) {
-	if r.URL == "" && alt {
+	if r.Cluster != nil {
+		if r.URL != "" {
+			v.add(section+".cluster", fmt.Sprintf("must not be set together with %s.url (%q): set exactly one of them",
+				section, redact.URL(r.URL)), section+".url")
+		}
+		v.cluster(section+".cluster", *r.Cluster)
+	} else if r.URL == "" && alt {
 		v.add(section+".url", "required when "+section+" is set")
 	} else if err := checkRedisURL(r.URL); err != nil {
 		v.add(section+".url", err.Error())
@@ -181,8 +208,27 @@ func (v *validator) redis(section string, r Redis, alt bool) {
 	v.positive(section+".ping_timeout", r.PingTimeout)
 }
 
+// cluster checks a redis.cluster section.
+func (v *validator) cluster(path string, c RedisCluster) {
+	if len(c.Addrs) == 0 {
+		v.add(path+".addrs", "must list at least one HOST:PORT of a cluster node")
+	}
+	for i, a := range c.Addrs {
+		if err := checkHostPort(a); err != nil {
+			v.add(fmt.Sprintf("%s.addrs[%d]", path, i), err.Error())
+		} else if host, _, _ := net.SplitHostPort(a); host == "" {
+			v.add(fmt.Sprintf("%s.addrs[%d]", path, i), fmt.Sprintf("must be HOST:PORT with a host, got %q", a))
+		}
+	}
+}
+
 // redisPair checks that redis_alt is not the same subscription as redis.
 func (v *validator) redisPair(main, alt Redis) {
+	if main.Cluster != nil && alt.Cluster != nil && main.ChannelPrefix == alt.ChannelPrefix &&
+		slices.Equal(main.Cluster.Addrs, alt.Cluster.Addrs) {
+		v.add("redis_alt", fmt.Sprintf("must differ from redis in cluster.addrs or channel_prefix, both have addrs %q and channel_prefix %q",
+			alt.Cluster.Addrs, alt.ChannelPrefix), "redis")
+	}
 	if alt.URL == "" {
 		return
 	}

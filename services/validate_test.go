@@ -123,6 +123,16 @@ func TestValidationRules(t *testing.T) {
 		{"redis_alt ping timeout", "redis_alt: {url: 'redis://b', ping_timeout: 0}", "redis_alt.ping_timeout", "must be positive, got 0s"},
 		{"redis_alt same as redis", "redis: {url: 'redis://a'}\nredis_alt: {url: 'redis://a'}", "redis_alt",
 			`must differ from redis in url or channel_prefix, both have url "redis://a" and channel_prefix ""`},
+		{"redis cluster and url", "redis: {url: 'redis://a', cluster: {addrs: ['h:1']}}", "redis.cluster",
+			`must not be set together with redis.url ("redis://a"): set exactly one of them`},
+		{"redis cluster no addrs", "redis: {cluster: {addrs: []}}", "redis.cluster.addrs", "must list at least one HOST:PORT"},
+		{"redis cluster bad addr", "redis: {cluster: {addrs: ['h:1', 'nowhere']}}", "redis.cluster.addrs[1]", `got "nowhere"`},
+		{"redis cluster no host", "redis: {cluster: {addrs: [':7000']}}", "redis.cluster.addrs[0]", "with a host"},
+		{"redis cluster password not shown", "redis: {cluster: {addrs: ['h:1'], password: [secret]}}", "redis.cluster.password", "(the value is not shown: it is a secret)"},
+		{"redis_alt cluster same as redis", "redis: {cluster: {addrs: ['h:1']}}\nredis_alt: {cluster: {addrs: ['h:1']}}", "redis_alt",
+			`must differ from redis in cluster.addrs or channel_prefix`},
+		{"wildcard on a cluster", "redis: {cluster: {addrs: ['h:1']}}\nservices: {chat: {wildcard_subscriptions: true}}", "services.chat.wildcard_subscriptions",
+			"needs a single Redis, but redis.cluster is set"},
 		{"redis_alt same embedded server", "redis: {url: embedded}\nredis_alt: {url: 'embedded://127.0.0.1:6379', channel_prefix: x}", "redis_alt.url",
 			`starts a second embedded server on 127.0.0.1:6379, where redis.url "embedded" already starts one`},
 
@@ -306,5 +316,37 @@ func TestEmbedded(t *testing.T) {
 				t.Errorf("Embedded() = %q, %v; want %q, %v", addr, ok, tt.wantAddr, tt.wantOK)
 			}
 		})
+	}
+}
+
+// TestRedisCluster: a file that sets redis.cluster and no url is valid and
+// has no url (the default is for a single Redis); redis_alt may be a
+// cluster too; a reload that changes the cluster needs a restart.
+func TestRedisCluster(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse("c.yaml", []byte("redis:\n  cluster: {addrs: ['10.0.0.1:6379', '10.0.0.2:6379'], username: u, password: p}\n"+
+		"redis_alt: {cluster: {addrs: ['10.0.1.1:6379']}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Redis.URL != "" || cfg.Redis.Cluster == nil || len(cfg.Redis.Cluster.Addrs) != 2 || cfg.Redis.Cluster.Password != "p" {
+		t.Fatalf("redis = %+v, cluster %+v", cfg.Redis, cfg.Redis.Cluster)
+	}
+	if cfg.RedisAlt == nil || cfg.RedisAlt.Cluster == nil || cfg.RedisAlt.URL != "" {
+		t.Fatalf("redis_alt = %+v", cfg.RedisAlt)
+	}
+	same, err := Parse("c.yaml", []byte("redis:\n  cluster: {addrs: ['10.0.0.1:6379', '10.0.0.2:6379'], username: u, password: p}\n"+
+		"redis_alt: {cluster: {addrs: ['10.0.1.1:6379']}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Redis.Equal(same.Redis) || !cfg.RedisAlt.Equal(*same.RedisAlt) {
+		t.Fatal("equal configurations compare unequal")
+	}
+	moved := *same.Redis.Cluster
+	moved.Addrs = []string{"10.0.0.3:6379"}
+	same.Redis.Cluster = &moved
+	if cfg.Redis.Equal(same.Redis) || cfg.Redis.Equal(Default().Redis) {
+		t.Fatal("different clusters compare equal")
 	}
 }

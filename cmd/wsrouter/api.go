@@ -24,7 +24,7 @@ import (
 // when api.listen is set.
 type nodeAPI struct {
 	log       *slog.Logger
-	rdb       *redis.Client
+	rdb       redis.UniversalClient
 	prefix    string // redis.channel_prefix
 	announcer *api.Announcer
 	srv       *api.Server  // nil without api.listen

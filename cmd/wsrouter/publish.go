@@ -8,8 +8,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/wsrouter/wsrouter/api"
+	"github.com/wsrouter/wsrouter/broker"
 	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/services"
 )
@@ -69,18 +69,12 @@ func runPublish(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // publish sends obj to the configuration's Redis (the embedded server's
 // address for "embedded").
 func publish(cfg *services.Config, name string, obj []byte, timeout time.Duration) (history.Offset, bool, error) {
-	url := cfg.Redis.URL
-	if addr, ok := cfg.Redis.Embedded(); ok {
-		url = "redis://" + addr + "/0"
-	}
-	opts, err := redis.ParseURL(url)
+	rdb, err := api.NewRedis(cfg.Redis)
 	if err != nil {
-		return history.Offset{}, false, fmt.Errorf("redis.url: %w", err)
+		return history.Offset{}, false, err
 	}
-	opts.DisableIdentity = true
-	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return history.NewPublisher(rdb, cfg.Redis.ChannelPrefix, history.Options{}).Publish(ctx, cfg, name, obj)
+	return history.NewPublisher(rdb, cfg.Redis.ChannelPrefix, history.Options{Sharded: broker.IsCluster(rdb)}).Publish(ctx, cfg, name, obj)
 }

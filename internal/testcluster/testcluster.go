@@ -1,0 +1,202 @@
+// Package testcluster gives tests a Redis Cluster of their own: 3 masters
+// and 3 replicas of redis-server on loopback ports, started and stopped
+// with scripts/redis-cluster.sh (the script developers use), so the tests
+// and `scripts/redis-cluster.sh start` build the same cluster.
+package testcluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Cluster is a running Redis Cluster.
+type Cluster struct {
+	// Addrs are the six nodes' HOST:PORT, masters first as created.
+	Addrs []string
+
+	port int
+	dir  string
+}
+
+// Start starts a cluster that stops when the test ends. Without
+// redis-server and redis-cli on PATH the test is skipped, saying so.
+func Start(t testing.TB) *Cluster {
+	t.Helper()
+	for _, bin := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("testcluster: %s is not on PATH; Redis Cluster tests need a real redis-server", bin)
+		}
+	}
+	port, err := freePorts()
+	if err != nil {
+		t.Fatalf("testcluster: %v", err)
+	}
+	c := &Cluster{port: port, dir: filepath.Join(t.TempDir(), "cluster")}
+	for i := range 6 {
+		c.Addrs = append(c.Addrs, "127.0.0.1:"+strconv.Itoa(port+i))
+	}
+	t.Cleanup(func() {
+		if out, err := c.script("stop"); err != nil {
+			t.Errorf("testcluster: stop: %v\n%s", err, out)
+		}
+	})
+	if out, err := c.script("start"); err != nil {
+		t.Fatalf("testcluster: start: %v\n%s", err, out)
+	}
+	return c
+}
+
+// script runs scripts/redis-cluster.sh with this cluster's port and
+// directory.
+func (c *Cluster) script(arg string) ([]byte, error) {
+	_, file, _, _ := runtime.Caller(0)
+	path := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "redis-cluster.sh")
+	cmd := exec.Command(path, arg)
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(c.port), "DIR="+c.dir, "NODE_TIMEOUT=1000")
+	return cmd.CombinedOutput()
+}
+
+// Client returns a cluster client closed when the test ends.
+func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// Node returns a client of one node, closed when the test ends.
+func (c *Cluster) Node(t testing.TB, addr string) *redis.Client {
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// Masters returns the addresses of the current masters that own slots, as
+// a node sees them, and for each a replica of it.
+func (c *Cluster) Masters(t testing.TB) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	for _, a := range c.Addrs {
+		rdb := redis.NewClient(&redis.Options{Addr: a})
+		shards, err := rdb.ClusterShards(ctx).Result()
+		_ = rdb.Close()
+		if err != nil {
+			continue
+		}
+		out := map[string]string{}
+		for _, sh := range shards {
+			if len(sh.Slots) == 0 {
+				continue
+			}
+			var master, replica string
+			for _, n := range sh.Nodes {
+				addr := n.IP + ":" + strconv.FormatInt(n.Port, 10)
+				switch {
+				case n.Role == "master" && n.Health == "online":
+					master = addr
+				case n.Role == "replica" && n.Health != "failed":
+					replica = addr
+				}
+			}
+			if master != "" {
+				out[master] = replica
+			}
+		}
+		return out
+	}
+	t.Fatal("testcluster: no node answers CLUSTER SHARDS")
+	return nil
+}
+
+// Kill kills the server at addr with SIGKILL, as a crash would.
+func (c *Cluster) Kill(t testing.TB, addr string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	b, err := os.ReadFile(filepath.Join(c.dir, port, "redis.pid"))
+	if err != nil {
+		t.Fatalf("testcluster: pid of %s: %v", addr, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("testcluster: pid of %s: %v", addr, err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("testcluster: kill %s: %v", addr, err)
+	}
+}
+
+// WaitOK waits until every live node says cluster_state:ok and knows three
+// masters with slots.
+func (c *Cluster) WaitOK(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if c.ok() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testcluster: cluster not ok after %s", timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *Cluster) ok() bool {
+	ctx := context.Background()
+	answered := 0
+	for _, a := range c.Addrs {
+		rdb := redis.NewClient(&redis.Options{Addr: a, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+		info, err := rdb.ClusterInfo(ctx).Result()
+		_ = rdb.Close()
+		if err != nil {
+			continue // a killed node
+		}
+		answered++
+		if !strings.Contains(info, "cluster_state:ok") {
+			return false
+		}
+	}
+	return answered > 0
+}
+
+// freePorts finds a base port p such that p..p+5 and their cluster bus
+// ports p+10000..p+10005 are free.
+func freePorts() (int, error) {
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		p = 20000 + p%(30000-20000) // leave room for the bus ports below 65536
+		if allFree(p) {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no six free consecutive ports")
+}
+
+func allFree(p int) bool {
+	for i := range 6 {
+		for _, port := range []int{p + i, p + i + 10000} {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+			if err != nil {
+				return false
+			}
+			_ = l.Close()
+		}
+	}
+	return true
+}
