@@ -138,6 +138,9 @@ func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
 		id = auth.FromAnswer(ans.Fields, a.Ticket.AuthFields)
 	case method == "jwt" && a != nil && a.JWT != nil:
 		v := s.r.auth.Load().jwt
+		if v == nil { // a reload removed the method since cfg was read
+			return fail(errAuthUnsupported)
+		}
 		token, _ := ev.str("token")
 		var err error
 		if id, err = v.Verify(s.ctx, token); err != nil {

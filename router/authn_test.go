@@ -431,3 +431,43 @@ func TestConnectAuthLogsNoCredentials(t *testing.T) {
 		t.Error("nothing logged at debug level")
 	}
 }
+
+// TestJWTReload: a reload that rotates the secret file refuses tokens of
+// the old secret on the next auth event, and one that removes the method
+// answers it as unsupported; sessions already signed in keep their
+// subscriptions.
+func TestJWTReload(t *testing.T) {
+	t.Parallel()
+	k := newJWTKeys(t)
+	cfg := testConfig(t)
+	cfg.Authentication = &services.Authentication{JWT: &services.JWT{HMACSecretFile: k.secretFile}}
+	cfg.Services["books"] = &services.Service{}
+	h := newHarness(t, cfg)
+	oldToken := signToken(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"sub": "u1"})
+	c := h.dial()
+	c.Send(authJWT(oldToken))
+	c.Expect(`{"event":"auth","status":"ok"}`)
+	c.Subscribe("books.a", nil)
+
+	rotated := []byte(strings.Repeat("r", 32))
+	if err := os.WriteFile(k.secretFile, rotated, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.r.Reload(cfg); err != nil { // the same configuration: the file is read again
+		t.Fatal(err)
+	}
+	c.Send(authJWT(oldToken))
+	c.Expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
+	c.Send(authJWT(signToken(t, jwt.SigningMethodHS256, rotated, "", jwt.MapClaims{"sub": "u1"})))
+	c.Expect(`{"event":"auth","status":"ok"}`)
+
+	next := *cfg
+	next.Authentication = nil
+	if err := h.r.Reload(&next); err != nil {
+		t.Fatal(err)
+	}
+	c.Send(authJWT(oldToken))
+	c.Expect(`{"event":"auth","status":"error","error":"Authentication method unsupported."}`)
+	h.publish("books.a", `{"subscription":"books.a","data":1}`)
+	c.Expect(`{"event":"message","subscription":"books.a","data":1}`)
+}
