@@ -71,7 +71,8 @@ bench-scale:
 FUZZTIME      ?= 30s
 FUZZ_PARALLEL ?= 1
 FUZZ_TARGETS  := ./router:FuzzDecodeEvent ./router:FuzzSessionFrames ./router:FuzzPublication \
-                 ./services:FuzzParse ./services:FuzzDuration ./internal/redact:FuzzURL ./api:FuzzPublish
+                 ./services:FuzzParse ./services:FuzzDuration ./internal/redact:FuzzURL ./api:FuzzPublish \
+                 ./auth:FuzzMatchAgreesWithRedis
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
