@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/wsrouter/wsrouter/internal/testjwks"
 )
 
 // BenchmarkVerify is the router's CPU cost of one JWT sign-in, per kind
@@ -27,7 +29,7 @@ func BenchmarkVerify(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			bc.o.AuthFields = []string{"sub", "user_id"}
 			v := newTestVerifier(b, bc.o)
-			tok := sign(b, bc.m, bc.key, claims)
+			tok := testjwks.Sign(b, bc.m, bc.key, claims)
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := v.Verify(context.Background(), tok); err != nil {

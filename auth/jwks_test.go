@@ -13,15 +13,7 @@ import (
 // signKid makes a token with a kid header.
 func signKid(t testing.TB, m jwt.SigningMethod, key any, kid string) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(m, jwt.MapClaims{"sub": "u1"})
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testjwks.SignWithKid(t, m, key, kid, jwt.MapClaims{"sub": "u1"})
 }
 
 // TestJWKSRotation: the set is fetched at start; a token with a new kid

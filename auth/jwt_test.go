@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/wsrouter/wsrouter/internal/testjwks"
 )
 
 var (
@@ -43,16 +45,6 @@ func keys(t testing.TB) {
 }
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef") // 32 bytes: HS256 only
-
-// sign makes a token of claims with method and key.
-func sign(t testing.TB, m jwt.SigningMethod, key any, claims jwt.MapClaims) string {
-	t.Helper()
-	s, err := jwt.NewWithClaims(m, claims).SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func pemOf(t testing.TB, pub crypto.PublicKey) []byte {
 	t.Helper()
@@ -125,32 +117,32 @@ func TestVerifyRefusesAttacks(t *testing.T) {
 		token string
 		ok    bool
 	}{
-		{"hmac valid", hmacV, sign(t, jwt.SigningMethodHS256, testSecret, valid()), true},
-		{"rsa valid", rsaV, sign(t, jwt.SigningMethodRS256, testRSA, valid()), true},
-		{"rsa-pss valid", rsaV, sign(t, jwt.SigningMethodPS384, testRSA, valid()), true},
-		{"ecdsa valid", ecV, sign(t, jwt.SigningMethodES256, testEC, valid()), true},
-		{"ed25519 valid", edV, sign(t, jwt.SigningMethodEdDSA, testEd, valid()), true},
-		{"no exp, no nbf", ecV, sign(t, jwt.SigningMethodES256, testEC, jwt.MapClaims{"sub": "u1"}), true},
+		{"hmac valid", hmacV, testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, valid()), true},
+		{"rsa valid", rsaV, testjwks.Sign(t, jwt.SigningMethodRS256, testRSA, valid()), true},
+		{"rsa-pss valid", rsaV, testjwks.Sign(t, jwt.SigningMethodPS384, testRSA, valid()), true},
+		{"ecdsa valid", ecV, testjwks.Sign(t, jwt.SigningMethodES256, testEC, valid()), true},
+		{"ed25519 valid", edV, testjwks.Sign(t, jwt.SigningMethodEdDSA, testEd, valid()), true},
+		{"no exp, no nbf", ecV, testjwks.Sign(t, jwt.SigningMethodES256, testEC, jwt.MapClaims{"sub": "u1"}), true},
 
 		{"alg none", hmacV, none(valid()), false},
 		{"alg none with a public key", rsaV, none(valid()), false},
-		{"hmac signed with the public key's PEM", rsaV, sign(t, jwt.SigningMethodHS256, rsaPEM, valid()), false},
-		{"hmac signed with the public key's DER", rsaV, sign(t, jwt.SigningMethodHS256, x509.MarshalPKCS1PublicKey(&testRSA.PublicKey), valid()), false},
-		{"hmac hash longer than the secret", hmacV, sign(t, jwt.SigningMethodHS512, testSecret, valid()), false},
-		{"rsa token for an ec key", ecV, sign(t, jwt.SigningMethodRS256, testRSA, valid()), false},
-		{"ES384 for a P-256 key", ecV, sign(t, jwt.SigningMethodES384, mustEC(t, elliptic.P384()), valid()), false},
-		{"another key", edV, sign(t, jwt.SigningMethodEdDSA, mustEd(t), valid()), false},
-		{"expired", hmacV, sign(t, jwt.SigningMethodHS256, testSecret, with("exp", now.Add(-time.Second).Unix())), false},
-		{"exp not a number", hmacV, sign(t, jwt.SigningMethodHS256, testSecret, with("exp", "tomorrow")), false},
-		{"not yet valid", hmacV, sign(t, jwt.SigningMethodHS256, testSecret, with("nbf", now.Add(time.Minute).Unix())), false},
-		{"wrong issuer", hmacV, sign(t, jwt.SigningMethodHS256, testSecret, with("iss", "https://evil")), false},
-		{"no issuer", hmacV, sign(t, jwt.SigningMethodHS256, testSecret, without("iss")), false},
-		{"wrong audience", hmacV, sign(t, jwt.SigningMethodHS256, testSecret, with("aud", "other")), false},
-		{"audience list without ours", rsaV, sign(t, jwt.SigningMethodRS256, testRSA, with("aud", []string{"a", "b"})), false},
-		{"audience list with ours", rsaV, sign(t, jwt.SigningMethodRS256, testRSA, with("aud", []string{"a", "wsrouter"})), true},
-		{"no audience", hmacV, sign(t, jwt.SigningMethodHS256, testSecret, without("aud")), false},
-		{"tampered payload", hmacV, tamper(sign(t, jwt.SigningMethodHS256, testSecret, valid())), false},
-		{"tampered rsa payload", rsaV, tamper(sign(t, jwt.SigningMethodRS256, testRSA, valid())), false},
+		{"hmac signed with the public key's PEM", rsaV, testjwks.Sign(t, jwt.SigningMethodHS256, rsaPEM, valid()), false},
+		{"hmac signed with the public key's DER", rsaV, testjwks.Sign(t, jwt.SigningMethodHS256, x509.MarshalPKCS1PublicKey(&testRSA.PublicKey), valid()), false},
+		{"hmac hash longer than the secret", hmacV, testjwks.Sign(t, jwt.SigningMethodHS512, testSecret, valid()), false},
+		{"rsa token for an ec key", ecV, testjwks.Sign(t, jwt.SigningMethodRS256, testRSA, valid()), false},
+		{"ES384 for a P-256 key", ecV, testjwks.Sign(t, jwt.SigningMethodES384, mustEC(t, elliptic.P384()), valid()), false},
+		{"another key", edV, testjwks.Sign(t, jwt.SigningMethodEdDSA, mustEd(t), valid()), false},
+		{"expired", hmacV, testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, with("exp", now.Add(-time.Second).Unix())), false},
+		{"exp not a number", hmacV, testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, with("exp", "tomorrow")), false},
+		{"not yet valid", hmacV, testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, with("nbf", now.Add(time.Minute).Unix())), false},
+		{"wrong issuer", hmacV, testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, with("iss", "https://evil")), false},
+		{"no issuer", hmacV, testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, without("iss")), false},
+		{"wrong audience", hmacV, testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, with("aud", "other")), false},
+		{"audience list without ours", rsaV, testjwks.Sign(t, jwt.SigningMethodRS256, testRSA, with("aud", []string{"a", "b"})), false},
+		{"audience list with ours", rsaV, testjwks.Sign(t, jwt.SigningMethodRS256, testRSA, with("aud", []string{"a", "wsrouter"})), true},
+		{"no audience", hmacV, testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, without("aud")), false},
+		{"tampered payload", hmacV, tamper(testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, valid())), false},
+		{"tampered rsa payload", rsaV, tamper(testjwks.Sign(t, jwt.SigningMethodRS256, testRSA, valid())), false},
 		{"garbage", hmacV, "not.a.token", false},
 		{"empty", hmacV, "", false},
 	}
@@ -178,7 +170,7 @@ func TestVerifyIdentity(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	v := newTestVerifier(t, JWTOptions{HMACSecret: testSecret, AuthFields: []string{"sub", "user_id", "org"}, Now: func() time.Time { return now }})
 	exp := now.Add(90 * time.Second)
-	tok := sign(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{
+	tok := testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{
 		"sub": "u1", "user_id": 9007199254740993, "other": 1, "exp": exp.Unix(),
 		"allowed_subscriptions": []any{"chat.*", 5, "books.b1"},
 	})

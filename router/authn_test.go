@@ -210,19 +210,6 @@ func newJWTKeys(t *testing.T) *jwtKeys {
 	return k
 }
 
-func signToken(t testing.TB, m jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(m, claims)
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func authJWT(tok string) string { return `{"event":"auth","method":"jwt","token":"` + tok + `"}` }
 
 // TestJWTAuthKeyKinds: each kind of key signs a session in end to end;
@@ -241,23 +228,23 @@ func TestJWTAuthKeyKinds(t *testing.T) {
 		rotate func() string // a token that works only after the JWKS rotated
 	}{
 		{"hmac secret file", services.JWT{HMACSecretFile: k.secretFile, Issuer: "https://id"},
-			func() string { return signToken(t, jwt.SigningMethodHS256, k.secret, "", claims) },
-			signToken(t, jwt.SigningMethodHS256, []byte(strings.Repeat("x", 32)), "", claims), nil},
+			func() string { return testjwks.SignWithKid(t, jwt.SigningMethodHS256, k.secret, "", claims) },
+			testjwks.SignWithKid(t, jwt.SigningMethodHS256, []byte(strings.Repeat("x", 32)), "", claims), nil},
 		{"public key file", services.JWT{PublicKeyFile: k.pubFile},
-			func() string { return signToken(t, jwt.SigningMethodES256, k.ec, "", claims) },
-			signToken(t, jwt.SigningMethodHS256, k.secret, "", claims), nil},
+			func() string { return testjwks.SignWithKid(t, jwt.SigningMethodES256, k.ec, "", claims) },
+			testjwks.SignWithKid(t, jwt.SigningMethodHS256, k.secret, "", claims), nil},
 		{"jwks url", services.JWT{JWKSURL: jwks.URL, Audience: "ws"},
 			func() string {
 				c := jwt.MapClaims{"aud": "ws"}
 				for key, v := range claims {
 					c[key] = v
 				}
-				return signToken(t, jwt.SigningMethodES256, k.ec, "k1", c)
+				return testjwks.SignWithKid(t, jwt.SigningMethodES256, k.ec, "k1", c)
 			},
-			signToken(t, jwt.SigningMethodES256, k.ec, "k1", claims), // no aud
+			testjwks.SignWithKid(t, jwt.SigningMethodES256, k.ec, "k1", claims), // no aud
 			func() string {
 				jwks.Set(t, map[string]crypto.PublicKey{"k2": rotated.Public()})
-				return signToken(t, jwt.SigningMethodES256, rotated, "k2", jwt.MapClaims{"sub": "u2", "aud": "ws"})
+				return testjwks.SignWithKid(t, jwt.SigningMethodES256, rotated, "k2", jwt.MapClaims{"sub": "u2", "aud": "ws"})
 			}},
 	}
 	for _, tc := range cases {
@@ -306,7 +293,7 @@ func TestJWTExpiry(t *testing.T) {
 	cfg.Services["news"] = &services.Service{RequireAuthentication: &open}
 	h, clk := newManualHarness(t, cfg)
 	token := func(exp time.Duration) string {
-		return signToken(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"sub": "u1", "exp": clk.Now().Add(exp).Unix()})
+		return testjwks.SignWithKid(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"sub": "u1", "exp": clk.Now().Add(exp).Unix()})
 	}
 
 	t.Run("without refresh", func(t *testing.T) {
@@ -395,7 +382,7 @@ func TestAllowedSubscriptions(t *testing.T) {
 	c.Send(`{"event":"subscribe","subscription":"chat.x"}`) // held, though no longer allowed
 	c.Expect(`{"event":"subscribe","subscription":"chat.x","status":"error","error":"Already subscribed."}`)
 
-	c.Send(authJWT(signToken(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"allowed_subscriptions": []string{"chat.vip"}})))
+	c.Send(authJWT(testjwks.SignWithKid(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"allowed_subscriptions": []string{"chat.vip"}})))
 	c.Expect(`{"event":"auth","status":"ok"}`)
 	c.Send(`{"event":"subscribe","subscription":"chat.vip"}`)
 	c.Expect(`{"event":"subscribe","subscription":"chat.vip","status":"ok"}`)
@@ -443,7 +430,7 @@ func TestJWTReload(t *testing.T) {
 	cfg.Authentication = &services.Authentication{JWT: &services.JWT{HMACSecretFile: k.secretFile}}
 	cfg.Services["books"] = &services.Service{}
 	h := newHarness(t, cfg)
-	oldToken := signToken(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"sub": "u1"})
+	oldToken := testjwks.SignWithKid(t, jwt.SigningMethodHS256, k.secret, "", jwt.MapClaims{"sub": "u1"})
 	c := h.dial()
 	c.Send(authJWT(oldToken))
 	c.Expect(`{"event":"auth","status":"ok"}`)
@@ -458,7 +445,7 @@ func TestJWTReload(t *testing.T) {
 	}
 	c.Send(authJWT(oldToken))
 	c.Expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
-	c.Send(authJWT(signToken(t, jwt.SigningMethodHS256, rotated, "", jwt.MapClaims{"sub": "u1"})))
+	c.Send(authJWT(testjwks.SignWithKid(t, jwt.SigningMethodHS256, rotated, "", jwt.MapClaims{"sub": "u1"})))
 	c.Expect(`{"event":"auth","status":"ok"}`)
 
 	next := *cfg

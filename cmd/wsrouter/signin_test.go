@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/wsrouter/wsrouter/internal/testjwks"
 	"github.com/wsrouter/wsrouter/internal/testredis"
 	"github.com/wsrouter/wsrouter/internal/wstest"
 )
@@ -89,13 +90,9 @@ func TestJWTApp(t *testing.T) {
 	p := startRouter(t, cfg)
 
 	sign := func(key []byte, iss string) string {
-		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		return testjwks.Sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{
 			"sub": "user-42", "iss": iss, "exp": time.Now().Add(time.Hour).Unix(),
-		}).SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		})
 	}
 	c := wstest.Dial(t, p.url())
 	for _, bad := range []string{sign([]byte(strings.Repeat("x", 32)), "https://app.example.com"), sign(secret, "https://evil.example.com")} {

@@ -1,5 +1,6 @@
 // Package testjwks is a JWKS server for tests: it serves the public keys
-// it is given, can rotate them, and counts the fetches.
+// it is given, can rotate them, and counts the fetches; and it signs the
+// tests' tokens.
 package testjwks
 
 import (
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Server serves a JWK Set at URL.
@@ -88,4 +91,24 @@ func jwkOf(k crypto.PublicKey) map[string]string {
 		return map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64(k)}
 	}
 	return nil
+}
+
+// Sign makes a token of claims, signed with method and key.
+func Sign(t testing.TB, m jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	return SignWithKid(t, m, key, "", claims)
+}
+
+// SignWithKid is Sign with a kid header naming the key ("" for none).
+func SignWithKid(t testing.TB, m jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(m, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatalf("testjwks: sign: %v", err)
+	}
+	return s
 }
