@@ -11,12 +11,14 @@
 #                connect+subscribe time, deliveries/s and p99 per size
 #   subs         SUBS_CLIENTS clients with each of SUBS subscriptions per
 #                client (one gets the stream, the others nothing), steady
-#   payload      PAYLOAD_CLIENTS clients, PAYLOAD_MESSAGES messages of each
-#                of PAYLOADS bytes as fast as possible
+#   payload      PAYLOAD_CLIENTS clients, messages of each of PAYLOADS bytes
+#                as fast as possible, PAYLOAD_MB megabytes of deliveries
+#                (at least 20 and at most 200 messages)
 #   compression  wsrouter only, with each websocket.compression of
-#                COMPRESSION, COMP_CLIENTS clients offering it, COMP_MESSAGES
-#                messages of JSON records of each of COMP_PAYLOADS bytes as
-#                fast as possible; compression_min_bytes is COMP_MIN_BYTES
+#                COMPRESSION, COMP_CLIENTS clients offering it, messages of
+#                JSON records of each of COMP_PAYLOADS bytes as fast as
+#                possible, COMP_MB megabytes of deliveries (20 to 1000
+#                messages); compression_min_bytes is COMP_MIN_BYTES
 #
 # A size the open-file limits cannot hold (this shell's hard limit, which
 # the servers and wsbench inherit) is skipped with what to raise. Above
@@ -25,12 +27,13 @@
 #
 # Environment (defaults in brackets):
 #   STAGES [conns subs payload compression]   SERVERS [floor wsrouter]
-#   SIZES [1000 10000 50000 100000]  STEADY_RATE [5]  STEADY_SECONDS [10]
+#   SIZES [1000 10000 50000 100000]  STEADY_RATE [1]  STEADY_SECONDS [20]
 #   SUBS [1 10 100]  SUBS_CLIENTS [2000]
-#   PAYLOADS [100 4096 65536]  PAYLOAD_CLIENTS [1000]  PAYLOAD_MESSAGES [100]
+#   PAYLOADS [100 4096 65536]  PAYLOAD_CLIENTS [1000]  PAYLOAD_MB [400]
 #   COMPRESSION [none no_context_takeover context_takeover]
-#   COMP_PAYLOADS [100 1024 16384]  COMP_CLIENTS [1000]  COMP_MESSAGES [200]
+#   COMP_PAYLOADS [100 1024 16384]  COMP_CLIENTS [500]  COMP_MB [100]
 #   COMP_MIN_BYTES [0]  REDIS_PORT [6391]  RUN_TIMEOUT [10m]
+#   ROUTER_GODEBUG [adaptivestackstart=0]: wsrouter's GODEBUG, as deploy/ sets it
 #   RESULTS [/tmp/wsbench-scale-DATE.jsonl]  FLOOR_SRC [REPO/../shared/floor]
 set -euo pipefail
 
@@ -38,22 +41,23 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STAGES=${STAGES:-conns subs payload compression}
 SERVERS=${SERVERS:-floor wsrouter}
 SIZES=${SIZES:-1000 10000 50000 100000}
-STEADY_RATE=${STEADY_RATE:-5}
-STEADY_SECONDS=${STEADY_SECONDS:-10}
+STEADY_RATE=${STEADY_RATE:-1}
+STEADY_SECONDS=${STEADY_SECONDS:-20}
 SUBS=${SUBS:-1 10 100}
 SUBS_CLIENTS=${SUBS_CLIENTS:-2000}
 PAYLOADS=${PAYLOADS:-100 4096 65536}
 PAYLOAD_CLIENTS=${PAYLOAD_CLIENTS:-1000}
-PAYLOAD_MESSAGES=${PAYLOAD_MESSAGES:-100}
+PAYLOAD_MB=${PAYLOAD_MB:-400}
 COMPRESSION=${COMPRESSION:-none no_context_takeover context_takeover}
 COMP_PAYLOADS=${COMP_PAYLOADS:-100 1024 16384}
-COMP_CLIENTS=${COMP_CLIENTS:-1000}
-COMP_MESSAGES=${COMP_MESSAGES:-200}
+COMP_CLIENTS=${COMP_CLIENTS:-500}
+COMP_MB=${COMP_MB:-100}
 COMP_MIN_BYTES=${COMP_MIN_BYTES:-0}
 REDIS_PORT=${REDIS_PORT:-6391}
 RUN_TIMEOUT=${RUN_TIMEOUT:-10m}
 RESULTS=${RESULTS:-${TMPDIR:-/tmp}/wsbench-scale-$(date +%Y%m%d-%H%M%S).jsonl}
 FLOOR_SRC=${FLOOR_SRC:-$root/../shared/floor}
+ROUTER_GODEBUG=${ROUTER_GODEBUG-adaptivestackstart=0}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsbench-scale.XXXXXX")
 pids=()
@@ -94,7 +98,7 @@ start_server() {
 			  bench:
 			    require_authentication: false
 		EOF
-		"$tmp/wsrouter" -config "$tmp/wsrouter.yaml" >"$logf" 2>&1 &
+		GODEBUG=$ROUTER_GODEBUG "$tmp/wsrouter" -config "$tmp/wsrouter.yaml" >"$logf" 2>&1 &
 		;;
 	*) die "unknown server $1 (want floor or wsrouter)" ;;
 	esac
@@ -129,6 +133,13 @@ run() {
 		tail -n 5 "$tmp/$server.log" >&2 || true
 	fi
 	stop_server
+}
+
+# messages MB CLIENTS PAYLOAD LOW HIGH: how many messages make MB megabytes
+# of deliveries, within LOW..HIGH.
+messages() {
+	local n=$(($1 * 1000000 / ($2 * $3)))
+	echo $((n < $4 ? $4 : n > $5 ? $5 : n))
 }
 
 # fits N: whether N clients fit this shell's open-file limit (the servers
@@ -185,7 +196,8 @@ for stage in $STAGES; do
 		fits "$PAYLOAD_CLIENTS" || continue
 		for p in $PAYLOADS; do
 			for s in $SERVERS; do
-				run "$s" payload none -clients "$PAYLOAD_CLIENTS" -topics 1 -rate 0 -messages "$PAYLOAD_MESSAGES" -payload "$p"
+				run "$s" payload none -clients "$PAYLOAD_CLIENTS" -topics 1 -rate 0 -payload "$p" \
+					-messages "$(messages "$PAYLOAD_MB" "$PAYLOAD_CLIENTS" "$p" 20 200)"
 			done
 		done
 		;;
@@ -193,7 +205,8 @@ for stage in $STAGES; do
 		fits "$COMP_CLIENTS" || continue
 		for p in $COMP_PAYLOADS; do
 			for c in $COMPRESSION; do
-				run wsrouter compression "$c" -clients "$COMP_CLIENTS" -topics 1 -rate 0 -messages "$COMP_MESSAGES" -payload "$p" -records
+				run wsrouter compression "$c" -clients "$COMP_CLIENTS" -topics 1 -rate 0 -payload "$p" -records \
+					-messages "$(messages "$COMP_MB" "$COMP_CLIENTS" "$p" 20 1000)"
 			done
 		done
 		;;

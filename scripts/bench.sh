@@ -24,6 +24,7 @@
 #   RUNS [3]  CLIENTS [10000]  BURST_MESSAGES [200]  STEADY_RATE [5]
 #   STEADY_SECONDS [10]  TOPICS [1000]  PER_TOPIC [10]  TOPIC_MESSAGES [20000]
 #   PAYLOAD [100]  REDIS_PORT [6390]  RUN_TIMEOUT [5m]
+#   ROUTER_GODEBUG [adaptivestackstart=0]: wsrouter's GODEBUG, as deploy/ sets it
 #   RESULTS [/tmp/wsbench-DATE.jsonl]  FLOOR_SRC [REPO/../shared/floor]
 #   DOC [docs/BENCHMARKS.md at the default sizes, else none]: the report to
 #       write; its part below the "<!-- notes -->" line is kept
@@ -46,6 +47,7 @@ REDIS_PORT=${REDIS_PORT:-6390}
 RUN_TIMEOUT=${RUN_TIMEOUT:-5m}
 RESULTS=${RESULTS:-${TMPDIR:-/tmp}/wsbench-$(date +%Y%m%d-%H%M%S).jsonl}
 FLOOR_SRC=${FLOOR_SRC:-$root/../shared/floor}
+ROUTER_GODEBUG=${ROUTER_GODEBUG-adaptivestackstart=0}
 
 # The published report is rewritten only by a run at the published sizes.
 sizes="$RUNS $CLIENTS $BURST_MESSAGES $STEADY_RATE $STEADY_SECONDS $TOPICS $PER_TOPIC $TOPIC_MESSAGES $PAYLOAD"
@@ -112,11 +114,11 @@ start_server() {
 		;;
 	wsrouter)
 		wsrouter_config "$port" >"$tmp/wsrouter.yaml"
-		"$tmp/wsrouter" -config "$tmp/wsrouter.yaml" >"$logf" 2>&1 &
+		GODEBUG=$ROUTER_GODEBUG "$tmp/wsrouter" -config "$tmp/wsrouter.yaml" >"$logf" 2>&1 &
 		;;
 	wsrouter-timers)
 		wsrouter_config "$port" timers >"$tmp/wsrouter-timers.yaml"
-		"$tmp/wsrouter" -config "$tmp/wsrouter-timers.yaml" >"$logf" 2>&1 &
+		GODEBUG=$ROUTER_GODEBUG "$tmp/wsrouter" -config "$tmp/wsrouter-timers.yaml" >"$logf" 2>&1 &
 		;;
 	*) die "unknown server $1 (want floor, wsrouter or wsrouter-timers)" ;;
 	esac
@@ -291,7 +293,7 @@ write_doc() {
 		done
 		echo "# the servers:"
 		echo "floor -addr 127.0.0.1:PORT -redis 127.0.0.1:PORT -queue 4096"
-		echo "wsrouter -config wsrouter.yaml"
+		echo "GODEBUG=$ROUTER_GODEBUG wsrouter -config wsrouter.yaml   # deploy/ sets the same GODEBUG"
 		echo "wsbench -callback-server 127.0.0.1:PORT   # the service of wsrouter-timers"
 		echo '```'
 		echo
