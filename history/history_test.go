@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsrouter/wsrouter/internal/testredis"
 )
 
 var tenMinutes = Settings{Size: 100, TTL: 10 * time.Minute}
@@ -32,7 +34,7 @@ func publishN(t *testing.T, s *Store, name string, n int, set Settings) []Offset
 
 func TestPublishAddsOffsetAndPublishes(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		s := New(rdb, "p:", Options{})
 		ps := rdb.Subscribe(ctx, "p:books.b1")
@@ -77,7 +79,7 @@ func TestPublishAddsOffsetAndPublishes(t *testing.T) {
 
 func TestPublishRefusesBadInput(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		s := New(rdb, "", Options{})
 		for _, m := range []string{``, `[]`, `"x"`, `{"a":1`, `a}`} {
@@ -107,7 +109,7 @@ func TestPublishRefusesBadInput(t *testing.T) {
 
 func TestSince(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		s := New(rdb, "", Options{})
 		set := Settings{Size: 5, TTL: 10 * time.Minute}
@@ -161,7 +163,7 @@ func TestSince(t *testing.T) {
 
 func TestEmptyHistoryHasAnEpoch(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		s := New(rdb, "", Options{})
 		first, err := s.Newest(ctx, "books.b1", tenMinutes)
@@ -188,7 +190,7 @@ func TestEmptyHistoryHasAnEpoch(t *testing.T) {
 
 func TestTrimsToSize(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		s := New(rdb, "", Options{})
 		publishN(t, s, "books.b1", 10, Settings{Size: 3, TTL: time.Minute})
@@ -206,7 +208,7 @@ func TestTrimsToSize(t *testing.T) {
 
 func TestExpiryStartsANewEpoch(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		s := New(rdb, "", Options{})
 		short := Settings{Size: 10, TTL: 300 * time.Millisecond}
@@ -238,7 +240,7 @@ func TestExpiryStartsANewEpoch(t *testing.T) {
 
 func TestScriptsSurviveAScriptFlush(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		s := New(rdb, "", Options{})
 		publishN(t, s, "books.b1", 1, tenMinutes)
@@ -261,7 +263,7 @@ func TestScriptsSurviveAScriptFlush(t *testing.T) {
 
 func TestConcurrentPublishesGetDistinctOffsets(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		s := New(rdb, "", Options{})
 		const workers, each = 8, 25
 		var mu sync.Mutex

@@ -7,12 +7,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wsrouter/wsrouter/internal/testredis"
 	"github.com/wsrouter/wsrouter/services"
 )
 
 func TestPublisher(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		cfg := services.Default()
 		cfg.Services["books"] = &services.Service{History: &services.History{Size: 10, TTL: services.Duration(time.Minute)}}

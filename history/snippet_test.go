@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsrouter/wsrouter/internal/testredis"
 )
 
 // The code between the markers is shown verbatim in docs/HISTORY.md (a
@@ -30,7 +32,7 @@ func publishKept(ctx context.Context, rdb *redis.Client, script *redis.Script) (
 
 func TestDocumentedGoSnippet(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, rdb *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := testContext(t)
 		ps := rdb.Subscribe(ctx, "books.book_1")
 		defer ps.Close()

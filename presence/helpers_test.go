@@ -10,65 +10,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/wsrouter/wsrouter/embedredis"
-	"github.com/wsrouter/wsrouter/internal/testredis"
+	"github.com/wsrouter/wsrouter/internal/clock"
 )
 
-// backend is a Redis to run the tests against.
-type backend struct {
-	name  string
-	start func(t *testing.T) *redis.Client
-}
-
-// backends are a real redis-server (the embedded Redis when none is
-// installed) and the embedded Redis: presence must work on both.
-var backends = []backend{
-	{"redis-server", func(t *testing.T) *redis.Client {
-		return testredis.Start(t).Client(t)
-	}},
-	{"embedded", func(t *testing.T) *redis.Client {
-		s, err := embedredis.Start("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
-		c := redis.NewClient(&redis.Options{Addr: s.Addr()})
-		t.Cleanup(func() { c.Close() })
-		return c
-	}},
-}
-
-// eachBackend runs f once per backend, in parallel subtests.
-func eachBackend(t *testing.T, f func(t *testing.T, c *redis.Client)) {
-	t.Helper()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, b.start(t))
-		})
-	}
-}
-
-// fakeClock is a clock the test moves.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+// newFakeClock is a clock the test moves, at a fixed start.
+func newFakeClock() *clock.Manual {
+	return clock.NewManual(time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC))
 }
 
 // recorder collects the events published on a channel.
@@ -126,7 +73,7 @@ func (r *recorder) wait(t *testing.T, want ...string) {
 }
 
 // newTracker returns a tracker of node on c with the fake clock.
-func newTracker(t *testing.T, c *redis.Client, node string, clock *fakeClock) *Tracker {
+func newTracker(t *testing.T, c *redis.Client, node string, clock *clock.Manual) *Tracker {
 	t.Helper()
 	tr, err := New(Options{Client: c, Prefix: "p:", NodeID: node, TTL: 30 * time.Second, Now: clock.Now})
 	if err != nil {

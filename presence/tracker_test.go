@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsrouter/wsrouter/internal/testredis"
 )
 
 const (
@@ -19,7 +21,7 @@ const (
 
 func TestOneMemberAcrossNodes(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		clock := newFakeClock()
 		a, b := newTracker(t, c, "a", clock), newTracker(t, c, "b", clock)
@@ -62,7 +64,7 @@ func TestOneMemberAcrossNodes(t *testing.T) {
 
 func TestNoEventsWhenOff(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		a := newTracker(t, c, "a", newFakeClock())
 		rec := record(t, c, "p:chat.1")
@@ -79,7 +81,7 @@ func TestNoEventsWhenOff(t *testing.T) {
 
 func TestDeadNodeLeavesOnce(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		clock := newFakeClock()
 		dead, b, c2 := newTracker(t, c, "dead", clock), newTracker(t, c, "b", clock), newTracker(t, c, "c", clock)
@@ -112,7 +114,7 @@ func TestDeadNodeLeavesOnce(t *testing.T) {
 
 func TestMembersSweepsDeadEntries(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		clock := newFakeClock()
 		dead, b := newTracker(t, c, "dead", clock), newTracker(t, c, "b", clock)
@@ -131,7 +133,7 @@ func TestMembersSweepsDeadEntries(t *testing.T) {
 
 func TestRefreshKeepsLiveEntries(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		clock := newFakeClock()
 		a, b := newTracker(t, c, "a", clock), newTracker(t, c, "b", clock)
@@ -150,7 +152,7 @@ func TestRefreshKeepsLiveEntries(t *testing.T) {
 
 func TestRefreshRestoresSweptEntries(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		clock := newFakeClock()
 		away, b := newTracker(t, c, "away", clock), newTracker(t, c, "b", clock)
@@ -169,7 +171,7 @@ func TestRefreshRestoresSweptEntries(t *testing.T) {
 
 func TestRefreshRetriesFailedAdd(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		a := newTracker(t, c, "a", newFakeClock())
 		cancelled, cancel := context.WithCancel(ctx)
@@ -193,7 +195,7 @@ func TestRefreshRetriesFailedAdd(t *testing.T) {
 
 func TestMembersSortedAndCapped(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		a := newTracker(t, c, "a", newFakeClock())
 		in := []string{`{"n":"b"}`, `{"n":"a"}`, `{"n":"c"}`, `{"m":1}`, `{}`}
@@ -221,7 +223,7 @@ func TestMembersSortedAndCapped(t *testing.T) {
 
 func TestChurnLeavesNothing(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		clock := newFakeClock()
 		a, b := newTracker(t, c, "a", clock), newTracker(t, c, "b", clock)
@@ -295,7 +297,7 @@ func TestNewChecksOptions(t *testing.T) {
 
 func TestRunStopsWithContext(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, func(t *testing.T, c *redis.Client) {
+	testredis.EachBackend(t, func(t *testing.T, c *redis.Client) {
 		tr, err := New(Options{Client: c, NodeID: "a", TTL: 300 * time.Millisecond})
 		must(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
