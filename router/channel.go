@@ -30,6 +30,11 @@ type channel struct {
 	isReady bool // guarded by hub.mu
 	failed  bool // guarded by hub.mu; read after ready is closed
 	refs    int  // guarded by hub.mu: subscriptions joined and not yet removed
+	// interrupted is set (guarded by hub.mu) while the channel is being
+	// subscribed again on a new cluster master; pauses are the
+	// subscriptions to resume when that is confirmed.
+	interrupted bool
+	pauses      []pausedSub
 
 	mu    sync.Mutex // serialises changes to subs
 	subs  atomic.Pointer[subList]

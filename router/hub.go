@@ -292,7 +292,15 @@ func (h *hub) confirm(key string, pattern bool) {
 	defer h.mu.Unlock()
 	table := h.table(pattern)
 	ch := table[key]
-	if ch == nil || ch.isReady {
+	if ch == nil {
+		return
+	}
+	if ch.isReady {
+		if ch.interrupted { // subscribed again on a new cluster master
+			ch.interrupted = false
+			resumeAll(ch.pauses)
+			ch.pauses = nil
+		}
 		return
 	}
 	ch.isReady = true

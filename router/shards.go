@@ -24,27 +24,32 @@ func (h *hub) shardDown(shard string, err error) {
 }
 
 // Resubscribing is the broker's callback for channels whose subscription
-// was lost on a cluster: messages published to them meanwhile may be
-// missing, so every session with a subscription to one of them is closed
-// with 1011 and reconnects (SPEC section 11).
+// was lost on a cluster and is being made again: their subscriptions on
+// services with history pause until the new subscribe is confirmed and
+// then resume from the history; the sessions of the others are closed
+// with 1011 (SPEC section 11).
 func (h *hub) Resubscribing(keys []string) {
-	h.mu.RLock()
+	h.mu.Lock()
 	var hit []*channel
 	for _, k := range keys {
 		if ch := h.channels[k]; ch != nil && ch.isReady && !ch.failed {
+			ch.interrupted = true
 			hit = append(hit, ch)
 		}
 	}
-	h.mu.RUnlock()
-	n := 0
+	h.mu.Unlock()
+	paused, closed := 0, 0
 	for _, ch := range hit {
-		ch.each(func(sub *subscription) {
-			sub.sess.closeWith(disconnectRedisLost)
-			n++
-		})
+		pauses, n := ch.interrupt()
+		h.mu.Lock()
+		ch.pauses = append(ch.pauses, pauses...)
+		h.mu.Unlock()
+		paused += len(pauses)
+		closed += n
 	}
-	if n > 0 {
-		h.log.Warn("redis cluster: closing sessions whose channels were interrupted", "channels", len(hit), "subscriptions", n)
+	if len(hit) > 0 {
+		h.log.Warn("redis cluster: channels interrupted; history subscriptions resume from the history, other sessions close",
+			"channels", len(hit), "paused", paused, "closed", closed)
 	}
 }
 

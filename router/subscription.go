@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsrouter/wsrouter/control"
+	"github.com/wsrouter/wsrouter/history"
 	"github.com/wsrouter/wsrouter/ordering"
 	"github.com/wsrouter/wsrouter/services"
 	"github.com/wsrouter/wsrouter/throttle"
@@ -90,6 +91,16 @@ type subscription struct {
 	order    *ordering.Filter
 	throttle *throttle.Throttle[*publication]
 
+	// newest is the offset of the newest history message handed to the
+	// filters (or the name's newest at the subscribe), known when hasNewest;
+	// a resume after a lost Redis Cluster master reads the history after
+	// it. paused is set while such a resume waits, and pauses counts them,
+	// so a resume that a later pause overtook does nothing.
+	newest    history.Offset
+	hasNewest bool
+	paused    bool
+	pauses    uint64
+
 	ended bool
 	// gone is set when end starts: a fan-out that read the channel's list
 	// before the subscription left it then queues nothing for it.
@@ -113,6 +124,9 @@ func newSubscription(sess *session, name, service string, svc *services.Service,
 // deliver takes one publication for this subscription from a fan-out
 // worker; it reports whether a frame was queued for the client now.
 func (sub *subscription) deliver(p *publication, filterFields []string, cache *encodeCache) bool {
+	if p.offset != nil {
+		return sub.deliverFromHistory(p, filterFields, cache)
+	}
 	if !sub.live.Load() {
 		sub.mu.Lock()
 		if !sub.live.Load() {
@@ -130,6 +144,32 @@ func (sub *subscription) deliver(p *publication, filterFields []string, cache *e
 	return sub.filter(p, filterFields, cache)
 }
 
+// deliverFromHistory is deliver for a message with a history offset: under
+// sub.mu, so that the newest offset handed on and a pause (resume.go) see
+// the same messages.
+func (sub *subscription) deliverFromHistory(p *publication, filterFields []string, cache *encodeCache) bool {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if !sub.live.Load() {
+		if !sub.ended {
+			sub.held = append(sub.held, p)
+		}
+		return false
+	}
+	if sub.recovered.duplicate(p) {
+		return false
+	}
+	sub.noteOffset(p)
+	return sub.filterLocked(p, filterFields, cache)
+}
+
+// noteOffset records p's offset as the newest handed on; sub.mu is held.
+func (sub *subscription) noteOffset(p *publication) {
+	if p.offset != nil {
+		sub.newest, sub.hasNewest = p.offset.off, true
+	}
+}
+
 // goLive queues the messages recovered from the history (rec is nil
 // without history), then everything held back that the history did not
 // already give, through the filters, then lets deliveries through
@@ -140,6 +180,9 @@ func (sub *subscription) goLive(filterFields []string, rec *recovery) {
 	held := sub.held
 	sub.held = nil
 	n := 0
+	if rec != nil {
+		sub.newest, sub.hasNewest = rec.newest, true
+	}
 	if rec != nil && rec.recovered {
 		for _, p := range rec.messages {
 			if sub.filterLocked(p, filterFields, nil) {
@@ -152,6 +195,7 @@ func (sub *subscription) goLive(filterFields []string, rec *recovery) {
 		if rec.duplicate(p) {
 			continue
 		}
+		sub.noteOffset(p)
 		if sub.filterLocked(p, filterFields, nil) {
 			n++
 		}

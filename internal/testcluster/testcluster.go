@@ -200,3 +200,101 @@ func allFree(p int) bool {
 	}
 	return true
 }
+
+// MoveSlot moves one hash slot, with its keys, from its master to the
+// master at to, the way `redis-cli --cluster reshard` moves each slot:
+// IMPORTING on the target, MIGRATING on the source, MIGRATE of its keys,
+// then the new owner announced to every master.
+func (c *Cluster) MoveSlot(t testing.TB, slot int, to string) {
+	t.Helper()
+	ctx := context.Background()
+	ids := map[string]string{} // master address -> node id
+	var from string
+	for _, a := range c.Addrs {
+		rdb := redis.NewClient(&redis.Options{Addr: a})
+		shards, err := rdb.ClusterShards(ctx).Result()
+		_ = rdb.Close()
+		if err != nil {
+			continue
+		}
+		for _, sh := range shards {
+			for _, n := range sh.Nodes {
+				if n.Role != "master" || n.Health != "online" {
+					continue
+				}
+				addr := n.IP + ":" + strconv.FormatInt(n.Port, 10)
+				ids[addr] = n.ID
+				for _, r := range sh.Slots {
+					if int64(slot) >= r.Start && int64(slot) <= r.End {
+						from = addr
+					}
+				}
+			}
+		}
+		break
+	}
+	if from == "" || ids[to] == "" {
+		t.Fatalf("testcluster: move slot %d: source %q or target %q unknown", slot, from, to)
+	}
+	if from == to {
+		return
+	}
+	src, dst := c.Node(t, from), c.Node(t, to)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("testcluster: move slot %d from %s to %s: %v", slot, from, to, err)
+		}
+	}
+	must(dst.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", ids[from]).Err())
+	must(src.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", ids[to]).Err())
+	host, port, _ := net.SplitHostPort(to)
+	for {
+		keys, err := src.ClusterGetKeysInSlot(ctx, slot, 100).Result()
+		must(err)
+		if len(keys) == 0 {
+			break
+		}
+		args := []any{"MIGRATE", host, port, "", 0, 5000, "KEYS"}
+		for _, k := range keys {
+			args = append(args, k)
+		}
+		must(src.Do(ctx, args...).Err())
+	}
+	must(dst.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", ids[to]).Err())
+	must(src.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", ids[to]).Err())
+	for addr := range ids {
+		if addr != from && addr != to {
+			must(c.Node(t, addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", ids[to]).Err())
+		}
+	}
+}
+
+// Owner returns the address of the online master that owns slot, as the
+// first node that answers sees it ("" when none does).
+func (c *Cluster) Owner(t testing.TB, slot int) string {
+	t.Helper()
+	ctx := context.Background()
+	for _, a := range c.Addrs {
+		rdb := redis.NewClient(&redis.Options{Addr: a, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+		shards, err := rdb.ClusterShards(ctx).Result()
+		_ = rdb.Close()
+		if err != nil {
+			continue
+		}
+		for _, sh := range shards {
+			for _, r := range sh.Slots {
+				if int64(slot) < r.Start || int64(slot) > r.End {
+					continue
+				}
+				for _, n := range sh.Nodes {
+					if n.Role == "master" && n.Health == "online" {
+						return n.IP + ":" + strconv.FormatInt(n.Port, 10)
+					}
+				}
+			}
+		}
+		return ""
+	}
+	return ""
+}
