@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strings"
 
 	"github.com/wsrouter/wsrouter/auth"
 	"github.com/wsrouter/wsrouter/services"
@@ -99,6 +100,23 @@ func (r *Router) checkConnect(w http.ResponseWriter, req *http.Request, st *auth
 		}
 	}
 	return nil, true
+}
+
+// isUpgrade reports whether req asks for a WebSocket. Other requests (a
+// load balancer's health check on this port, a crawler) are refused by the
+// WebSocket library as before and cost the app no connect check.
+func isUpgrade(req *http.Request) bool {
+	if !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
+		return false
+	}
+	for _, v := range req.Header.Values("Connection") {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refuse answers an upgrade request with {"status":"error","error":text}.

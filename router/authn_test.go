@@ -458,3 +458,24 @@ func TestJWTReload(t *testing.T) {
 	h.publish("books.a", `{"subscription":"books.a","data":1}`)
 	c.Expect(`{"event":"message","subscription":"books.a","data":1}`)
 }
+
+// TestConnectAuthOnlyForUpgrades: a request that is not a WebSocket
+// upgrade (a load balancer's health check on this port) costs the app no
+// connect check, and is refused as before.
+func TestConnectAuthOnlyForUpgrades(t *testing.T) {
+	t.Parallel()
+	svc := wstest.NewService(t)
+	svc.On("/connect", connectApp)
+	h := newHarness(t, connectConfig(t, svc, true))
+	resp, err := http.Get(h.srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusSwitchingProtocols || resp.StatusCode == http.StatusForbidden {
+		t.Errorf("plain GET answered %d", resp.StatusCode)
+	}
+	if calls := svc.Calls("/connect"); len(calls) != 0 {
+		t.Errorf("connect calls for a plain GET: %d", len(calls))
+	}
+}

@@ -31,7 +31,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var ident *auth.Identity
-	if st := r.auth.Load(); st.connect != nil {
+	if st := r.auth.Load(); st.connect != nil && isUpgrade(req) {
 		var proceed bool
 		if ident, proceed = r.checkConnect(w, req, st); !proceed {
 			return
