@@ -22,6 +22,34 @@ import (
 	"github.com/wsrouter/wsrouter/internal/browsertest"
 )
 
+// newTab opens a tab watched by console; it closes when the test ends or
+// cancel is called.
+func newTab(t *testing.T, browserCtx context.Context, console *browsertest.Console, name string) (tab context.Context, cancel context.CancelFunc) {
+	t.Helper()
+	tab, cancel = chromedp.NewContext(browserCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab); err != nil { // opens the tab
+		t.Fatalf("%s: open a tab: %v", name, err)
+	}
+	console.Watch(tab, name)
+	return tab, cancel
+}
+
+// openBook loads the demo's page of book_1 for user in tab and waits
+// until it is connected.
+func openBook(t *testing.T, tab context.Context, d demo, name, user string) {
+	t.Helper()
+	step, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	err := chromedp.Do(step,
+		chromedp.Navigate(d.appURL+"/?book=book_1&user="+user),
+		chromedp.WaitReady(chromedp.CSS(`body[data-state="connected"]`)),
+	)
+	if err != nil {
+		t.Fatalf("%s: open the page: %v\n%s", name, err, pageReport(tab))
+	}
+}
+
 // pageReport returns a tab's connection state, error line and live log,
 // for failure messages.
 func pageReport(tab context.Context) string {
@@ -127,22 +155,11 @@ func TestDemoInBrowser(t *testing.T) {
 		return err
 	}
 	openTab := func(name, user string) context.Context {
-		ctx, cancel := chromedp.NewContext(browserCtx)
-		t.Cleanup(cancel)
-		if err := chromedp.Do(ctx); err != nil { // opens the tab
-			t.Fatalf("%s: open a tab: %v", name, err)
-		}
-		console.Watch(ctx, name)
+		ctx, _ := newTab(t, browserCtx, &console, name)
 		watchExtensions(ctx, name)
+		openBook(t, ctx, d, name, user)
 		step, cancelStep := context.WithTimeout(ctx, 30*time.Second)
 		defer cancelStep()
-		err := chromedp.Do(step,
-			chromedp.Navigate(d.appURL+"/?book=book_1&user="+user),
-			chromedp.WaitReady(chromedp.CSS(`body[data-state="connected"]`)),
-		)
-		if err != nil {
-			t.Fatalf("%s: open the page: %v\n%s", name, err, pageReport(ctx))
-		}
 		if _, err := chromedp.Run(step, chromedp.Poll[bool](`document.getElementById('version').textContent === '0'`, chromedp.WithPollingMutation())); err != nil {
 			t.Fatalf("%s: the book's state never showed: %v\n%s", name, err, pageReport(ctx))
 		}

@@ -27,21 +27,8 @@ func TestDemoShowsReadersInBrowser(t *testing.T) {
 		}
 	}()
 	openTab := func(name, user string) (context.Context, context.CancelFunc) {
-		ctx, cancel := chromedp.NewContext(browserCtx)
-		t.Cleanup(cancel)
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("%s: open a tab: %v", name, err)
-		}
-		console.Watch(ctx, name)
-		step, cancelStep := context.WithTimeout(ctx, 30*time.Second)
-		defer cancelStep()
-		err := chromedp.Do(step,
-			chromedp.Navigate(d.appURL+"/?book=book_1&user="+user),
-			chromedp.WaitReady(chromedp.CSS(`body[data-state="connected"]`)),
-		)
-		if err != nil {
-			t.Fatalf("%s: open the page: %v\n%s", name, err, pageReport(ctx))
-		}
+		ctx, cancel := newTab(t, browserCtx, &console, name)
+		openBook(t, ctx, d, name, user)
 		return ctx, cancel
 	}
 	// readersAre brings tab to the front (a hidden page gets no animation
