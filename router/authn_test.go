@@ -479,3 +479,26 @@ func TestConnectAuthOnlyForUpgrades(t *testing.T) {
 		t.Errorf("connect calls for a plain GET: %d", len(calls))
 	}
 }
+
+// TestConnectAuthTrustedProxy: with trusted_proxies listing the peer, the
+// connect body's remote_addr is the client X-Forwarded-For names; without
+// it, the header is ignored.
+func TestConnectAuthTrustedProxy(t *testing.T) {
+	t.Parallel()
+	for _, trusted := range []bool{false, true} {
+		svc := wstest.NewService(t)
+		svc.On("/connect", connectApp)
+		cfg := connectConfig(t, svc, true)
+		want := "127.0.0.1"
+		if trusted {
+			cfg.Authentication.Connect.TrustedProxies = []string{"127.0.0.0/8"}
+			want = "203.0.113.5"
+		}
+		h := newHarness(t, cfg)
+		h.dialWith(http.Header{"Cookie": {"session=alice"}, "X-Forwarded-For": {"198.51.100.1, 203.0.113.5"}}, "")
+		calls := svc.Calls("/connect")
+		if len(calls) != 1 || calls[0].Body["remote_addr"] != want {
+			t.Errorf("trusted %v: connect calls %+v, want remote_addr %s", trusted, calls, want)
+		}
+	}
+}
