@@ -33,9 +33,9 @@ type clusterBroker struct {
 	log    *slog.Logger
 	kick   chan struct{} // something changed: reload the slot map now
 
-	// mu guards what follows. The handler is never called with mu held,
-	// and mu is never held while waiting for a shard's lock... except to
-	// queue on it, which does not wait for anything else.
+	// mu guards what follows. The handler is never called with mu held; a
+	// shard's own lock may be taken under it (to queue a command), never
+	// the other way round.
 	mu     sync.Mutex
 	h      Handler
 	owner  []*shard          // by slot; nil until the first map is loaded
@@ -169,15 +169,10 @@ func (b *clusterBroker) statesLocked() []ShardState {
 	return out
 }
 
+// Close closes the command client; each shard's connections were closed
+// when its loop ended, before Run returned.
 func (b *clusterBroker) Close() error {
-	b.mu.Lock()
-	var errs []error
-	for _, s := range b.shards {
-		errs = append(errs, s.sub.Close(), s.cmd.(*redis.Client).Close())
-	}
-	b.mu.Unlock()
-	errs = append(errs, b.client.Close())
-	return errors.Join(errs...)
+	return b.client.Close()
 }
 
 // Run loads the slot map, runs a shard per master, and reloads the map

@@ -72,10 +72,11 @@ func (r *recorder) Resubscribing(channels []string) {
 	r.note()
 }
 
-// wait polls cond (under the recorder's lock) until it holds or 10s pass.
+// wait polls cond (under the recorder's lock) until it holds or 30s pass
+// (a failover of a test cluster takes a few seconds).
 func (r *recorder) wait(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for {
 		r.mu.Lock()
 		ok := cond()

@@ -12,6 +12,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wsrouter/wsrouter/broker"
+
 	"github.com/wsrouter/wsrouter/history"
 )
 
@@ -61,7 +63,7 @@ type dropClient struct {
 }
 
 // runDrop runs the drop scenario and writes its result.
-func runDrop(ctx context.Context, cfg config, dc dropConfig, rdb *redis.Client, stdout io.Writer) error {
+func runDrop(ctx context.Context, cfg config, dc dropConfig, rdb redis.UniversalClient, stdout io.Writer) error {
 	messages := int(dc.duration.Seconds() * cfg.rate)
 	if messages < 1 {
 		return fmt.Errorf("wsbench: -drop needs -rate and -duration giving at least one message")
@@ -87,7 +89,7 @@ func runDrop(ctx context.Context, cfg config, dc dropConfig, rdb *redis.Client, 
 		return fmt.Errorf("wsbench: drop: %w", runCtx.Err())
 	}
 
-	store := history.New(rdb, cfg.prefix, history.Options{})
+	store := history.New(rdb, cfg.prefix, history.Options{Sharded: broker.IsCluster(rdb)})
 	set := history.Settings{Size: dc.historySize, TTL: dc.historyTTL}
 	close(publishing)
 	start := time.Now()
@@ -104,7 +106,7 @@ func runDrop(ctx context.Context, cfg config, dc dropConfig, rdb *redis.Client, 
 		if dc.history {
 			_, err = store.Publish(ctx, sub, buf, set)
 		} else {
-			err = rdb.Publish(ctx, cfg.prefix+sub, buf).Err()
+			err = broker.Publish(ctx, rdb, cfg.prefix+sub, buf).Err()
 		}
 		if err != nil {
 			return fmt.Errorf("wsbench: drop: publish: %w", err)

@@ -37,6 +37,7 @@ func main() {
 type config struct {
 	url             string
 	redisAddr       string
+	redisCluster    bool
 	prefix          string
 	service         string
 	label           string
@@ -80,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.url, "url", "ws://127.0.0.1:9000/", "WebSocket URL of the server under test")
 	fs.StringVar(&c.redisAddr, "redis", "127.0.0.1:6379", "Redis address (host:port) to PUBLISH to")
+	fs.BoolVar(&c.redisCluster, "redis-cluster", false, "-redis is a node of a Redis Cluster: publish with SPUBLISH to each channel's master")
 	fs.StringVar(&c.prefix, "prefix", "", "Redis channel prefix the server uses")
 	fs.StringVar(&c.service, "service", "bench", "service part of the topic names <service>.t<i>")
 	fs.StringVar(&c.label, "label", "server", "server label written to the results")
@@ -207,7 +209,10 @@ func run(args []string, stdout io.Writer) error {
 			}
 		}
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: cfg.redisAddr})
+	var rdb redis.UniversalClient = redis.NewClient(&redis.Options{Addr: cfg.redisAddr})
+	if cfg.redisCluster {
+		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{cfg.redisAddr}})
+	}
 	defer rdb.Close()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("wsbench: redis %s: %w", cfg.redisAddr, err)
@@ -227,7 +232,7 @@ func run(args []string, stdout io.Writer) error {
 
 // measure runs the connect, publish and delivery phases and returns the
 // numbers of one run.
-func measure(ctx context.Context, cfg config, rdb *redis.Client) (result, error) {
+func measure(ctx context.Context, cfg config, rdb redis.UniversalClient) (result, error) {
 	var srv *serverProbe
 	if cfg.pid > 0 {
 		srv = &serverProbe{pid: cfg.pid}

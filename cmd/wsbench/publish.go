@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsrouter/wsrouter/broker"
 )
 
 // publishBatch is how many PUBLISH commands go in one pipeline when
@@ -17,7 +19,7 @@ const publishBatch = 100
 // HTTP API when api is set), round-robin over the topics: message seq goes
 // to topic seq%topics.
 type publisher struct {
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	prefix   string
 	service  string
 	topics   int
@@ -62,7 +64,11 @@ func (p *publisher) burst(ctx context.Context, subs []string) error {
 		for seq := start; seq < min(start+publishBatch, p.messages); seq++ {
 			sub := subs[seq%p.topics]
 			buf = p.encode(buf[:0], sub, seq)
-			pipe.Publish(ctx, p.prefix+sub, string(buf))
+			if broker.IsCluster(p.rdb) {
+				pipe.SPublish(ctx, p.prefix+sub, string(buf))
+			} else {
+				pipe.Publish(ctx, p.prefix+sub, string(buf))
+			}
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return fmt.Errorf("wsbench: publish: %w", err)
@@ -108,7 +114,7 @@ func (p *publisher) paced(ctx context.Context, subs []string, start time.Time) e
 			}
 			continue
 		}
-		if err := p.rdb.Publish(ctx, p.prefix+sub, string(buf)).Err(); err != nil {
+		if err := broker.Publish(ctx, p.rdb, p.prefix+sub, string(buf)).Err(); err != nil {
 			return fmt.Errorf("wsbench: publish: %w", err)
 		}
 	}

@@ -21,6 +21,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// nodeTimeoutMs is the clusters' cluster-node-timeout: long enough that a
+// busy CI machine does not fail a master over by itself, short enough that
+// the tests that kill one wait seconds, not minutes.
+const nodeTimeoutMs = 2000
+
 // Cluster is a running Redis Cluster.
 type Cluster struct {
 	// Addrs are the six nodes' HOST:PORT, masters first as created.
@@ -64,7 +69,7 @@ func (c *Cluster) script(arg string) ([]byte, error) {
 	_, file, _, _ := runtime.Caller(0)
 	path := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "redis-cluster.sh")
 	cmd := exec.Command(path, arg)
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(c.port), "DIR="+c.dir, "NODE_TIMEOUT=1000")
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(c.port), "DIR="+c.dir, "NODE_TIMEOUT="+strconv.Itoa(nodeTimeoutMs))
 	return cmd.CombinedOutput()
 }
 
