@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/wsrouter/wsrouter/broker"
 )
 
 // Node records: each node keeps a record of itself in Redis under
@@ -132,7 +134,7 @@ func (a *Announcer) refresh(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
 	defer cancel()
-	_, err = a.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = a.pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, nodeKey(a.prefix, a.id), b, 3*a.interval)
 		p.SAdd(ctx, nodeSetKey(a.prefix), a.id)
 		return nil
@@ -143,11 +145,23 @@ func (a *Announcer) refresh(ctx context.Context) error {
 	return nil
 }
 
+// pipelined runs fn's commands in a MULTI on a single Redis. On a Redis
+// Cluster the record and the set of ids live in different slots, which a
+// MULTI refuses, so they are only pipelined: a record without its id, or
+// an id without its record, lasts until the next refresh, and Nodes skips
+// and forgets such ids.
+func (a *Announcer) pipelined(ctx context.Context, fn func(redis.Pipeliner) error) ([]redis.Cmder, error) {
+	if broker.IsCluster(a.rdb) {
+		return a.rdb.Pipelined(ctx, fn)
+	}
+	return a.rdb.TxPipelined(ctx, fn)
+}
+
 // remove deletes the record at shutdown.
 func (a *Announcer) remove() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_, _ = a.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, _ = a.pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, nodeKey(a.prefix, a.id))
 		p.SRem(ctx, nodeSetKey(a.prefix), a.id)
 		return nil

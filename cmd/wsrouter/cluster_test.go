@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +142,46 @@ func (p *routerProc) metricText() string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestClusterAPI: on a Redis Cluster, the API's node records, control
+// commands and history work across two router nodes: info lists both, a
+// disconnect sent to one node closes the matching sessions on both, and
+// the history of a name answers what was published through the API.
+func TestClusterAPI(t *testing.T) {
+	t.Parallel()
+	rc := testcluster.Start(t)
+	svc := wstest.NewService(t)
+	svc.On("/ticket", func(body map[string]any) (int, any) {
+		return http.StatusOK, map[string]any{"status": "ok", "user_id": body["ticket"]}
+	})
+	cfgA := clusterConfig(t, rc)
+	cfgA["authentication"] = apiConfig(t, "", svc)["authentication"]
+	cfgB := secondNode(t, cfgA)
+	a, b := startRouter(t, cfgA), startRouter(t, cfgB)
+	waitNodes(t, cfgA, 2, 10*time.Second)
+	waitNodes(t, cfgB, 2, 10*time.Second)
+
+	const name = "books.shelf"
+	a1, a2 := userClient(t, a, "u1", name), userClient(t, a, "u2", name)
+	b1, b2 := userClient(t, b, "u1", name), userClient(t, b, "u2", name)
+	apiOK(t, cfgB, "POST", "/api/disconnect", map[string]any{"match": map[string]any{"user_id": "u1"}})
+	for _, c := range []*wstest.Client{a1, b1} {
+		if code := c.ClosedWithin(5 * time.Second); code != 4000 {
+			t.Errorf("close code %d, want 4000", code)
+		}
+	}
+	expectPong(t, a2, "still here")
+	expectPong(t, b2, "still here")
+
+	var offsets []string
+	for i := range 3 {
+		ans := apiOK(t, cfgA, "POST", "/api/publish", map[string]any{"subscription": "hist.h1", "data": numbered(i)})
+		offsets = append(offsets, ans["offsets"].(map[string]any)["hist.h1"].(string))
+	}
+	ans := apiOKWith(t, cfgB, "GET", "/api/history?subscription=hist.h1&since="+url.QueryEscape(offsets[0]))
+	msgs := ans["messages"].([]any)
+	if len(msgs) != 2 || ans["offset"] != offsets[2] {
+		t.Fatalf("history after the first offset: %v, want the last two and newest %s", ans, offsets[2])
+	}
 }
