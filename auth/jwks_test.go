@@ -1,13 +1,24 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/wsrouter/wsrouter/internal/leakcheck"
 	"github.com/wsrouter/wsrouter/internal/testjwks"
+	"github.com/wsrouter/wsrouter/internal/wstest"
 )
 
 // signKid makes a token with a kid header.
@@ -72,4 +83,71 @@ func TestJWKSDownAtStart(t *testing.T) {
 	if _, err := v.Verify(context.Background(), signKid(t, jwt.SigningMethodES256, testEC, "k1")); err == nil {
 		t.Fatal("accepted without keys")
 	}
+}
+
+// TestJWKSPeriodicRefresh: a key removed from the set stops verifying
+// once the periodic refresh ran, though no unknown kid asked for one.
+func TestJWKSPeriodicRefresh(t *testing.T) {
+	t.Parallel()
+	keys(t)
+	k2 := mustEC(t, testEC.Curve)
+	srv := testjwks.Start(t, map[string]crypto.PublicKey{"k1": testEC.Public()})
+	v := newTestVerifier(t, JWTOptions{JWKSURL: srv.URL, RefreshInterval: 10 * time.Millisecond})
+	tok := signKid(t, jwt.SigningMethodES256, testEC, "k1")
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("k1 refused: %v", err)
+	}
+	srv.Set(t, map[string]crypto.PublicKey{"k2": k2.Public()})
+	wstest.Eventually(t, 10*time.Second, "k1 to be refused after the refresh", func() bool {
+		_, err := v.Verify(context.Background(), tok)
+		return err != nil
+	})
+}
+
+// TestJWKSCloseWaitsForRefresh: Close returns only once the refresh
+// goroutine has ended, even with a fetch under way, and the cancelled
+// fetch is not logged as a failure. Not parallel: it counts the
+// package's goroutines.
+func TestJWKSCloseWaitsForRefresh(t *testing.T) {
+	var fetches atomic.Int64
+	started := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fetches.Add(1) == 2 {
+			close(started)
+			<-r.Context().Done() // hangs until the verifier gives up on it
+			return
+		}
+		_, _ = io.WriteString(w, `{"keys":[]}`)
+	}))
+	t.Cleanup(srv.Close)
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &logged, mu: &mu}, nil))
+	v, err := NewVerifier(JWTOptions{JWKSURL: srv.URL, RefreshInterval: time.Millisecond, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	v.Close()
+	if leaked := leakcheck.Leaked(0, "auth.(*jwks)", "MicahParks/"); leaked != "" {
+		t.Fatalf("goroutines left after Close:\n%s", leaked)
+	}
+	v.Close() // a second Close is harmless
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logged.String(), "jwks fetch failed") {
+		t.Fatalf("the fetch Close cancelled was logged as a failure:\n%s", logged.String())
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -30,10 +29,15 @@ type JWTOptions struct {
 	Issuer, Audience string
 	// AuthFields are the claims kept as auth fields.
 	AuthFields []string
-	// HTTPClient fetches the JWKS; nil means a client with FetchTimeout.
+	// HTTPClient fetches the JWKS (with the callbacks' TLS settings, in
+	// the router); nil means a client with FetchTimeout. The Verifier
+	// closes its idle connections on Close, so give it a client of its own.
 	HTTPClient *http.Client
 	// FetchTimeout bounds one JWKS fetch; zero means 15s.
 	FetchTimeout time.Duration
+	// RefreshInterval is how often the JWKS is fetched again, so that a
+	// key removed from the set stops verifying; zero means an hour.
+	RefreshInterval time.Duration
 	// Now is the time tokens are checked against; nil means time.Now.
 	Now func() time.Time
 	// Logger gets failed JWKS fetches; nil means slog.Default().
@@ -49,17 +53,16 @@ const jwksRefreshEvery = time.Minute
 // for concurrent use; Close ends its JWKS refreshes.
 type Verifier struct {
 	parser *jwt.Parser
-	static any // the HMAC secret or the public key; nil with a JWKS
-	jwks   keyfunc.Keyfunc
+	static any   // the HMAC secret or the public key; nil with a JWKS
+	jwks   *jwks // nil without a JWKS
 	fields []string
-	cancel context.CancelFunc
 }
 
 // NewVerifier builds a Verifier. With a JWKS URL it fetches the set once
 // before returning; a failed fetch is logged, not returned, so that a key
 // server that is down at start-up delays sign-ins rather than the router.
 func NewVerifier(o JWTOptions) (*Verifier, error) {
-	v := &Verifier{fields: slices.Clone(o.AuthFields), cancel: func() {}}
+	v := &Verifier{fields: slices.Clone(o.AuthFields)}
 	var methods []string
 	switch {
 	case o.HMACSecret != nil:
@@ -69,11 +72,11 @@ func NewVerifier(o JWTOptions) (*Verifier, error) {
 		v.static = o.PublicKey
 		methods = methodsFor(v.static)
 	case o.JWKSURL != "":
-		kf, cancel, err := newJWKS(o)
+		set, err := newJWKS(o)
 		if err != nil {
 			return nil, err
 		}
-		v.jwks, v.cancel = kf, cancel
+		v.jwks = set
 		methods = asymmetricMethods
 	default:
 		return nil, errors.New("auth: no JWT key configured")
@@ -95,9 +98,14 @@ func NewVerifier(o JWTOptions) (*Verifier, error) {
 	return v, nil
 }
 
-// Close stops the JWKS refreshes; tokens can still be verified with the
-// keys already fetched.
-func (v *Verifier) Close() { v.cancel() }
+// Close stops the JWKS refreshes and returns once the goroutine that ran
+// them has ended; tokens can still be verified with the keys already
+// fetched. It is safe to call more than once.
+func (v *Verifier) Close() {
+	if v.jwks != nil {
+		v.jwks.close()
+	}
+}
 
 // Verify checks token (signature, algorithm for the key, exp, nbf, iss,
 // aud) and returns the identity its claims grant. The error says why a
@@ -136,7 +144,7 @@ func (v *Verifier) keyfunc(ctx context.Context) jwt.Keyfunc {
 			}
 			return v.static, nil
 		}
-		key, err := v.jwks.KeyfuncCtx(ctx)(t)
+		key, err := v.jwks.kf.KeyfuncCtx(ctx)(t)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrNoKey, err)
 		}
