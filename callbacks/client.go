@@ -52,7 +52,10 @@ func New(o Options) (*Client, error) {
 	case o.MaxConcurrency < 0 && o.Gate == nil:
 		return nil, fmt.Errorf("callbacks: max_concurrency must not be negative, got %d", o.MaxConcurrency)
 	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
+	base, err := newTransport(o.CAFile)
+	if err != nil {
+		return nil, err
+	}
 	gate := o.Gate
 	if gate == nil && o.MaxConcurrency > 0 {
 		gate = NewGate(o.MaxConcurrency, ServiceShare(o.MaxConcurrency))
@@ -61,13 +64,6 @@ func New(o Options) (*Client, error) {
 	if gate != nil {
 		limit, _ := gate.Limits()
 		base.MaxIdleConnsPerHost = limit
-	}
-	if o.CAFile != "" {
-		roots, err := loadRoots(o.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		base.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
 	// tryTransport has no CloseIdleConnections on purpose: go-retryablehttp
 	// calls it after every failed call, which would drop the keep-alive
@@ -90,6 +86,32 @@ func New(o Options) (*Client, error) {
 		},
 		transport: base,
 	}, nil
+}
+
+// NewHTTPClient returns a plain HTTP client with the TLS settings of the
+// callbacks (the system roots plus caFile, TLS 1.2 or later) and timeout,
+// for the router's requests that are not callbacks: the JWKS fetch. It
+// neither retries nor counts against max_concurrency.
+func NewHTTPClient(caFile string, timeout time.Duration) (*http.Client, error) {
+	t, err := newTransport(caFile)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: t, Timeout: timeout}, nil
+}
+
+// newTransport is a transport of its own that trusts the system roots
+// plus the certificates of caFile ("" for none).
+func newTransport(caFile string) (*http.Transport, error) {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if caFile != "" {
+		roots, err := loadRoots(caFile)
+		if err != nil {
+			return nil, err
+		}
+		base.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	return base, nil
 }
 
 // loadRoots returns the system roots plus the certificates in the PEM file.

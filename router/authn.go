@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wsrouter/wsrouter/auth"
+	"github.com/wsrouter/wsrouter/callbacks"
 	"github.com/wsrouter/wsrouter/services"
 )
 
@@ -53,6 +54,9 @@ func (r *Router) buildAuth(cfg, old *services.Config, prev *authState) (*authSta
 	}
 	var err error
 	switch {
+	case j.JWKSURL != "":
+		// The key server is reached as the callbacks are: http.ca_file.
+		o.HTTPClient, err = callbacks.NewHTTPClient(cfg.HTTP.CAFile, cfg.HTTP.Timeout.Std())
 	case j.HMACSecretFile != "":
 		o.HMACSecret, err = services.LoadHMACSecret(j.HMACSecretFile)
 	case j.PublicKeyFile != "":

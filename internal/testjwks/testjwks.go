@@ -10,9 +10,14 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,18 +29,32 @@ import (
 type Server struct {
 	// URL is the set's address.
 	URL string
+	// CAFile is, for a server of StartTLS, a PEM file of its certificate
+	// (to trust as http.ca_file); "" otherwise.
+	CAFile string
 
 	mu      sync.Mutex
 	body    []byte
 	fetches atomic.Int64
 }
 
-// Start serves keys (kid to public key) until the test ends.
+// Start serves keys (kid to public key) over HTTP until the test ends.
 func Start(t testing.TB, keys map[string]crypto.PublicKey) *Server {
+	t.Helper()
+	return start(t, keys, false)
+}
+
+// StartTLS is Start over HTTPS, with a certificate no system root trusts.
+func StartTLS(t testing.TB, keys map[string]crypto.PublicKey) *Server {
+	t.Helper()
+	return start(t, keys, true)
+}
+
+func start(t testing.TB, keys map[string]crypto.PublicKey, useTLS bool) *Server {
 	t.Helper()
 	s := &Server{}
 	s.Set(t, keys)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		s.fetches.Add(1)
 		s.mu.Lock()
 		body := s.body
@@ -43,6 +62,17 @@ func Start(t testing.TB, keys map[string]crypto.PublicKey) *Server {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
 	}))
+	if useTLS {
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // a client that does not trust it fails the handshake
+		srv.StartTLS()
+		s.CAFile = filepath.Join(t.TempDir(), "ca.pem")
+		cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+		if err := os.WriteFile(s.CAFile, cert, 0o600); err != nil {
+			t.Fatalf("testjwks: %v", err)
+		}
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL + "/.well-known/jwks.json"
 	return s
