@@ -4,31 +4,42 @@ import "strings"
 
 // Match reports whether name matches pattern, where '*' matches any run of
 // bytes, even an empty one, and every other byte matches only itself ('?',
-// '[' and '\' included). It runs in O(len(pattern)·len(name)) at worst and
-// allocates nothing.
+// '[' and '\' included). It runs in time linear in len(pattern)+len(name),
+// whatever the pattern (a client picks the name, and `a*a*a*…b` must not
+// make it backtrack), and allocates nothing: the text before the first
+// star must begin the name and the text after the last star end it; each
+// run between stars is taken at its leftmost place after the one before,
+// which is never worse than a later one, so no choice is ever undone.
 func Match(pattern, name string) bool {
-	p, n := 0, 0
-	star, mark := -1, 0
-	for n < len(name) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, n
-			p++
-		case p < len(pattern) && pattern[p] == name[n]:
-			p++
-			n++
-		case star >= 0:
-			// Let the last '*' take one more byte and try again from there.
-			mark++
-			p, n = star+1, mark
-		default:
+	head, rest, found := strings.Cut(pattern, "*")
+	if !found {
+		return pattern == name
+	}
+	if !strings.HasPrefix(name, head) {
+		return false
+	}
+	name = name[len(head):]
+	middle, tail := "", rest
+	if i := strings.LastIndexByte(rest, '*'); i >= 0 {
+		middle, tail = rest[:i], rest[i+1:]
+	}
+	if !strings.HasSuffix(name, tail) {
+		return false
+	}
+	name = name[:len(name)-len(tail)]
+	for middle != "" {
+		var seg string
+		seg, middle, _ = strings.Cut(middle, "*")
+		if seg == "" {
+			continue
+		}
+		i := strings.Index(name, seg)
+		if i < 0 {
 			return false
 		}
+		name = name[i+len(seg):]
 	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
+	return true
 }
 
 // MatchAny reports whether name matches one of patterns.

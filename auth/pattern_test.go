@@ -3,6 +3,9 @@ package auth
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,6 +48,68 @@ func TestMatch(t *testing.T) {
 	for _, tc := range cases {
 		if got := Match(tc.pattern, tc.name); got != tc.want {
 			t.Errorf("Match(%q, %q) = %v, want %v", tc.pattern, tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestMatchAdversarial: patterns of the longest kept size against a name
+// of a MiB, built so that a backtracking matcher takes exponential time
+// (many stars, no match at the end) or len(pattern)·len(name) steps (a
+// long run after a star that almost matches everywhere). Match finds
+// each answer in one pass; the test would not end in its timeout if it
+// did not.
+func TestMatchAdversarial(t *testing.T) {
+	t.Parallel()
+	name := strings.Repeat("a", 1<<20)
+	stars := strings.Repeat("a*", MaxPatternBytes/2-1)
+	run := "*" + strings.Repeat("a", MaxPatternBytes-3) + "b*"
+	cases := []struct {
+		name, pattern, against string
+		want                   bool
+	}{
+		{"stars, no match", stars + "b", name, false},
+		{"stars, match", stars + "b", name + "b", true},
+		{"long run, no match", run, name, false},
+		{"long run, match", run, name + "b", true},
+		{"runs between stars, no match", strings.Repeat("*aaaaaaab", 100) + "*", name, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if len(tc.pattern) > MaxPatternBytes {
+				t.Fatalf("pattern of %d bytes is longer than any kept", len(tc.pattern))
+			}
+			for range 10 {
+				if got := Match(tc.pattern, tc.against); got != tc.want {
+					t.Fatalf("Match = %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestMatchAgreesWithRegexp compares Match with the same pattern as an RE2
+// expression on many short patterns and names over a small alphabet,
+// where every way of splitting a name between stars is tried.
+func TestMatchAgreesWithRegexp(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(alphabet string, n int) string {
+		b := make([]byte, rng.IntN(n+1))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	for range 5000 {
+		pattern, name := pick("ab*?", 8), pick("ab?", 10)
+		parts := strings.Split(pattern, "*")
+		for i, p := range parts {
+			parts[i] = regexp.QuoteMeta(p)
+		}
+		re := regexp.MustCompile(`^` + strings.Join(parts, `(?s:.*)`) + `$`)
+		if got, want := Match(pattern, name), re.MatchString(name); got != want {
+			t.Fatalf("Match(%q, %q) = %v, want %v", pattern, name, got, want)
 		}
 	}
 }
