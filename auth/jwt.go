@@ -44,6 +44,14 @@ type JWTOptions struct {
 	Logger *slog.Logger
 }
 
+// MaxTokenBytes is the longest token Verify decodes. A token's header and
+// claims are decoded before its signature is checked, so a client could
+// otherwise make the router parse JSON as large as its frames may be
+// (websocket.max_message_bytes, which an operator may raise for other
+// reasons); real tokens, claims and allowed_subscriptions included, are a
+// few KiB.
+const MaxTokenBytes = 16 << 10
+
 // jwksRefreshEvery is the shortest time between two fetches of the JWKS
 // caused by unknown kids, so that tokens with made-up kids cannot make
 // the router hammer the key server.
@@ -113,6 +121,9 @@ func (v *Verifier) Close() {
 func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	if token == "" {
 		return Identity{}, ErrNoToken
+	}
+	if len(token) > MaxTokenBytes {
+		return Identity{}, fmt.Errorf("%w: %d bytes, at most %d", ErrTokenTooLong, len(token), MaxTokenBytes)
 	}
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keyfunc(ctx)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -186,6 +187,29 @@ func TestVerifyIdentity(t *testing.T) {
 	}
 	if strings.Join(id.Allowed, ",") != "chat.*,books.b1" {
 		t.Errorf("allowed = %q", id.Allowed)
+	}
+}
+
+// TestVerifyTokenLength: a token of MaxTokenBytes verifies; one byte
+// more is refused with ErrTokenTooLong, though its signature is good.
+func TestVerifyTokenLength(t *testing.T) {
+	t.Parallel()
+	v := newTestVerifier(t, JWTOptions{HMACSecret: testSecret})
+	sign := func(n int) string {
+		return testjwks.Sign(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"sub": "u1", "pad": strings.Repeat("x", n)})
+	}
+	n := (MaxTokenBytes - len(sign(0))) * 3 / 4
+	for len(sign(n+1)) <= MaxTokenBytes {
+		n++
+	}
+	for len(sign(n)) > MaxTokenBytes {
+		n--
+	}
+	if _, err := v.Verify(context.Background(), sign(n)); err != nil {
+		t.Fatalf("token of %d bytes refused: %v", len(sign(n)), err)
+	}
+	if _, err := v.Verify(context.Background(), sign(n+1)); !errors.Is(err, ErrTokenTooLong) {
+		t.Fatalf("token of %d bytes: err = %v, want ErrTokenTooLong", len(sign(n+1)), err)
 	}
 }
 
