@@ -18,26 +18,27 @@ const AllowedKey = "allowed_subscriptions"
 
 // ParseAllowed returns the patterns of an allowed_subscriptions value:
 // the strings of a JSON array, at most MaxAllowed of them and each at
-// most MaxPatternBytes long. Anything else (absent, not an array, items
-// that are not strings) grants nothing.
-func ParseAllowed(raw json.RawMessage) []string {
+// most MaxPatternBytes long; dropped counts the strings left out for
+// these bounds. Anything else (absent, not an array, items that are not
+// strings) grants nothing.
+func ParseAllowed(raw json.RawMessage) (patterns []string, dropped int) {
 	if len(raw) == 0 || raw[0] != '[' {
-		return nil
+		return nil, 0
 	}
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
-		return nil
+		return nil, 0
 	}
-	var out []string
 	for _, it := range items {
 		var s string
-		if len(it) == 0 || it[0] != '"' || json.Unmarshal(it, &s) != nil || len(s) > MaxPatternBytes {
+		if len(it) == 0 || it[0] != '"' || json.Unmarshal(it, &s) != nil {
 			continue
 		}
-		out = append(out, s)
-		if len(out) == MaxAllowed {
-			break
+		if len(s) > MaxPatternBytes || len(patterns) == MaxAllowed {
+			dropped++
+			continue
 		}
+		patterns = append(patterns, s)
 	}
-	return out
+	return patterns, dropped
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/wsrouter/wsrouter/callbacks"
@@ -98,8 +100,38 @@ func TestParseAllowed(t *testing.T) {
 	t.Parallel()
 	cases := map[string]int{``: 0, `null`: 0, `"chat.*"`: 0, `{}`: 0, `[]`: 0, `["a","b"]`: 2, `["a",1,null,"b"]`: 2}
 	for in, want := range cases {
-		if got := ParseAllowed(json.RawMessage(in)); len(got) != want {
-			t.Errorf("ParseAllowed(%s) = %q, want %d", in, got, want)
+		if got, dropped := ParseAllowed(json.RawMessage(in)); len(got) != want || dropped != 0 {
+			t.Errorf("ParseAllowed(%s) = %q, %d dropped, want %d", in, got, dropped, want)
 		}
+	}
+}
+
+// TestParseAllowedBounds: past MaxAllowed patterns, and patterns longer
+// than MaxPatternBytes, are left out and counted.
+func TestParseAllowedBounds(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", MaxPatternBytes)
+	cases := []struct {
+		name          string
+		items         []string
+		kept, dropped int
+	}{
+		{"longest pattern kept", []string{long}, 1, 0},
+		{"longer pattern dropped", []string{long + "x", "a"}, 1, 1},
+		{"most patterns kept", slices.Repeat([]string{"a"}, MaxAllowed), MaxAllowed, 0},
+		{"patterns past the most dropped", slices.Repeat([]string{"a"}, MaxAllowed+5), MaxAllowed, 5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			raw, err := json.Marshal(tc.items)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, dropped := ParseAllowed(raw)
+			if len(got) != tc.kept || dropped != tc.dropped {
+				t.Fatalf("kept %d, dropped %d; want %d, %d", len(got), dropped, tc.kept, tc.dropped)
+			}
+		})
 	}
 }

@@ -12,6 +12,9 @@ type Identity struct {
 	Fields map[string]json.RawMessage
 	// Allowed are the subscription patterns granted (see ParseAllowed).
 	Allowed []string
+	// Dropped is how many granted patterns were left out of Allowed for
+	// its bounds (MaxAllowed, MaxPatternBytes).
+	Dropped int
 	// Expires is when the identity ends (a token's exp); zero means never.
 	Expires time.Time
 }
@@ -24,7 +27,7 @@ func identityFrom(members map[string]json.RawMessage, names []string) Identity {
 			id.Fields[n] = v
 		}
 	}
-	id.Allowed = ParseAllowed(members[AllowedKey])
+	id.Allowed, id.Dropped = ParseAllowed(members[AllowedKey])
 	return id
 }
 

@@ -86,6 +86,7 @@ func (r *Router) checkConnect(w http.ResponseWriter, req *http.Request, st *auth
 	r.metrics.ConnectAuth.WithLabelValues(out.String()).Inc()
 	switch out {
 	case auth.Accepted:
+		r.warnDropped(r.log, "connect", ident)
 		return &ident, true
 	case auth.Refused:
 		if text == "" {
@@ -121,6 +122,15 @@ func isUpgrade(req *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// warnDropped says when an auth answer or token granted patterns past
+// the bounds of allowed_subscriptions, which were left out.
+func (r *Router) warnDropped(log *slog.Logger, method string, id auth.Identity) {
+	if id.Dropped > 0 {
+		r.strangers.log(log, slog.LevelWarn, "allowed_subscriptions over the bounds; patterns ignored",
+			"method", method, "ignored", id.Dropped, "max_patterns", auth.MaxAllowed, "max_pattern_bytes", auth.MaxPatternBytes)
+	}
 }
 
 // refuse answers an upgrade request with {"status":"error","error":text}.
@@ -173,6 +183,7 @@ func (s *session) handleAuth(cfg *services.Config, ev *clientEvent) bool {
 		return fail(errAuthUnsupported)
 	}
 	s.setIdentity(id)
+	s.r.warnDropped(s.logger(), method, id)
 	s.logger().Debug("authenticated", "method", method, "fields", len(id.Fields), "allowed", len(id.Allowed))
 	s.reply(reply{event: "auth"}.encode())
 	return true
