@@ -29,6 +29,14 @@ const (
 	maxQueuedEventBytes = 4 << 20
 )
 
+// maxWildcardSubs bounds a session's wildcard subscriptions. Each distinct
+// one is a PSUBSCRIBE, and Redis matches every message published to it
+// against every pattern it holds: without a bound much smaller than
+// websocket.max_subscriptions, a few clients with a thousand made-up
+// patterns each would slow every publish of the deployment. A subscribe
+// past it is answered "Too many subscriptions.".
+const maxWildcardSubs = 16
+
 // session is one WebSocket connection and everything it owns.
 type session struct {
 	id      string
@@ -384,6 +392,19 @@ func (s *session) subscriptionCount() int {
 	s.subsMu.Lock()
 	defer s.subsMu.Unlock()
 	return len(s.subs)
+}
+
+// wildcardCount is how many of the session's subscriptions are wildcards.
+func (s *session) wildcardCount() int {
+	s.subsMu.Lock()
+	defer s.subsMu.Unlock()
+	n := 0
+	for _, sub := range s.subs {
+		if sub.wildcard {
+			n++
+		}
+	}
+	return n
 }
 
 // addSubscription records sub; it reports false when the session closed

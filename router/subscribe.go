@@ -97,6 +97,8 @@ func (s *session) handleSubscribe(cfg *services.Config, ev *clientEvent) bool {
 		return fail(errUnauthorized, nil)
 	case s.subscriptionCount() >= s.maxSubs:
 		return fail(errTooManySubs, nil)
+	case t.svc.IsWildcard(t.name) && s.wildcardCount() >= maxWildcardSubs:
+		return fail(errTooManySubs, nil)
 	}
 	svc := t.svc
 	fs := &fieldSet{extra: t.extra, auth: s.authFields, extraNames: set(svc.ExtraFields), authzNames: set(svc.AuthorizerFields)}

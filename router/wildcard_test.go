@@ -256,3 +256,26 @@ func TestWildcardAllowed(t *testing.T) {
 		}
 	}
 }
+
+// TestWildcardSubscriptionsBounded: a session holds at most
+// maxWildcardSubs wildcard subscriptions, each a pattern Redis matches
+// every publish against; past them a wildcard subscribe is "Too many
+// subscriptions." while exact names still subscribe, and an unsubscribe
+// makes room again.
+func TestWildcardSubscriptionsBounded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, wildcardConfig(t))
+	c := h.dial()
+	for i := range maxWildcardSubs {
+		c.Subscribe(fmt.Sprintf("chat.%d_*", i), nil)
+	}
+	c.Send(`{"event":"subscribe","subscription":"chat.x_*"}`)
+	c.Expect(`{"event":"subscribe","subscription":"chat.x_*","status":"error","error":"Too many subscriptions."}`)
+	c.Subscribe("chat.room_1", nil)
+	c.Send(`{"event":"unsubscribe","subscription":"chat.0_*"}`)
+	c.Expect(`{"event":"unsubscribe","subscription":"chat.0_*","status":"ok"}`)
+	c.Subscribe("chat.x_*", nil)
+	if got := h.patternSubscribed("chat.x_*"); !got {
+		t.Fatal("chat.x_* is not subscribed in Redis")
+	}
+}
