@@ -102,6 +102,34 @@ func TestCompressionDeliversEveryMessage(t *testing.T) {
 	}
 }
 
+// TestCompressedMessageBoundAfterInflating: websocket.max_message_bytes
+// bounds a client's message once inflated, so a deflated MiB that is a
+// few KiB on the wire closes the connection with 1009 like a large frame.
+func TestCompressedMessageBoundAfterInflating(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.WebSocket.Compression = services.CompressionContextTakeover
+	cfg.WebSocket.MaxMessageBytes = 64 << 10
+	h := newHarness(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http"), &websocket.DialOptions{
+		CompressionMode: websocket.CompressionContextTakeover, CompressionThreshold: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); !strings.HasPrefix(ext, "permessage-deflate") {
+		t.Fatalf("extensions = %q, want permessage-deflate", ext)
+	}
+	bomb := `{"event":"ping","data":"` + strings.Repeat("x", 1<<20) + `"}`
+	_ = conn.Write(ctx, websocket.MessageText, []byte(bomb)) // the router may close first
+	if _, _, err := conn.Read(ctx); websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("read after the deflated MiB: %v, want close 1009", err)
+	}
+}
+
 // TestCompressionMinBytes reads the frames off the socket: with
 // compression on, a delivery shorter than compression_min_bytes has RSV1
 // clear and its JSON in the clear, a longer one has RSV1 set and inflates
