@@ -6,11 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/wsrouter/wsrouter/auth"
 )
 
 // authConfig is how each client signs in before it subscribes, and
@@ -29,10 +30,15 @@ func authFlags(fs *flag.FlagSet, a *authConfig) {
 	fs.BoolVar(&a.wildcard, "wildcard", false, `every client subscribes to "<service>.*" (a service with wildcard_subscriptions) and expects every message`)
 }
 
-// load checks the flags and reads the secret.
+// load checks the flags and reads the secret as the router reads its
+// hmac_secret_file, so that a file the router accepts signs tokens it
+// accepts (a CRLF ending included).
 func (a *authConfig) load() error {
 	switch a.method {
 	case "", "ticket":
+		if a.secretFile != "" {
+			return fmt.Errorf("wsbench: -jwt-secret-file needs -auth jwt, got -auth %q", a.method)
+		}
 		return nil
 	case "jwt":
 		if a.secretFile == "" {
@@ -42,7 +48,9 @@ func (a *authConfig) load() error {
 		if err != nil {
 			return fmt.Errorf("wsbench: -jwt-secret-file: %w", err)
 		}
-		a.secret = []byte(strings.TrimSuffix(string(b), "\n"))
+		if a.secret, err = auth.ParseHMACSecret(b); err != nil {
+			return fmt.Errorf("wsbench: -jwt-secret-file %s: %w", a.secretFile, err)
+		}
 		return nil
 	}
 	return fmt.Errorf("wsbench: -auth %q must be ticket or jwt", a.method)

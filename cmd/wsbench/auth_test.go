@@ -47,3 +47,42 @@ func TestAuthEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthSecretFile: the secret file is read as the router reads
+// hmac_secret_file, and flags that do not fit together are refused.
+func TestAuthSecretFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	secret := strings.Repeat("s", 32)
+	cases := []struct {
+		name    string
+		a       authConfig
+		wantErr string // "" for none
+	}{
+		{"crlf ending", authConfig{method: "jwt", secretFile: write("crlf", secret+"\r\n")}, ""},
+		{"short secret", authConfig{method: "jwt", secretFile: write("short", "s\n")}, "at least 32 bytes"},
+		{"missing file", authConfig{method: "jwt", secretFile: filepath.Join(dir, "none")}, "no such file"},
+		{"secret without jwt", authConfig{method: "ticket", secretFile: write("t", secret)}, "-jwt-secret-file needs -auth jwt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.a.load()
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("load: %v", err)
+			case tc.wantErr == "" && string(tc.a.secret) != secret:
+				t.Fatalf("secret = %q, want %q", tc.a.secret, secret)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("load error = %v, want one with %q", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -167,6 +167,8 @@ func (c config) validate() error {
 		return fmt.Errorf("wsbench: -subs %d must be at least 1", c.subs)
 	case compressionModes[c.compression] == 0 && c.compression != "none":
 		return fmt.Errorf("wsbench: -compression %q must be none, no_context_takeover or context_takeover", c.compression)
+	case c.auth.wildcard && c.redisCluster:
+		return errors.New("wsbench: -wildcard needs a single Redis: a Redis Cluster has no pattern subscriptions (-redis-cluster)")
 	case c.apiBatch < 1 || c.apiBatch > 1000:
 		return fmt.Errorf("wsbench: -api-batch %d must be between 1 and 1000", c.apiBatch)
 	}

@@ -69,6 +69,10 @@ func TestConfigValidate(t *testing.T) {
 		{"zero settle", []string{"-settle", "0s"}, true},
 		{"stray argument", []string{"extra"}, true},
 		{"summarize skips load checks", []string{"-summarize", "x.jsonl", "-clients", "0"}, false},
+		{"wildcard on a cluster", []string{"-wildcard", "-redis-cluster"}, true},
+		{"wildcard", []string{"-wildcard"}, false},
+		{"unknown compression", []string{"-compression", "deflate"}, true},
+		{"compression", []string{"-compression", "no_context_takeover"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
