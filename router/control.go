@@ -57,12 +57,7 @@ func (s *session) authSnapshot() map[string]json.RawMessage {
 
 // Stats counts this node's open connections and their subscriptions.
 func (r *Router) Stats() (connections, subscriptions int) {
-	r.mu.Lock()
-	all := make([]*session, 0, len(r.sessions))
-	for s := range r.sessions {
-		all = append(all, s)
-	}
-	r.mu.Unlock()
+	all := r.sessionList()
 	for _, s := range all {
 		subscriptions += s.subscriptionCount()
 	}

@@ -28,13 +28,7 @@ func (r *Router) Reload(cfg *services.Config) error {
 			removed[name] = true
 		}
 	}
-	r.mu.Lock()
-	sessions := make([]*session, 0, len(r.sessions))
-	for s := range r.sessions {
-		sessions = append(sessions, s)
-	}
-	r.mu.Unlock()
-	for _, s := range sessions {
+	for _, s := range r.sessionList() {
 		s.subsMu.Lock()
 		var gone []*subscription
 		for _, sub := range s.subs {

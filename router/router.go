@@ -263,15 +263,22 @@ func (r *Router) removeSession(s *session) {
 	r.sessWG.Done()
 }
 
-// closeAll closes every session with d, in batches spread over spread,
-// so that thousands of clients do not reconnect in the same instant.
-func (r *Router) closeAll(d disconnect, spread time.Duration) {
+// sessionList is a snapshot of the open sessions, taken under r.mu so
+// that the caller works on them without holding it.
+func (r *Router) sessionList() []*session {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	all := make([]*session, 0, len(r.sessions))
 	for s := range r.sessions {
 		all = append(all, s)
 	}
-	r.mu.Unlock()
+	return all
+}
+
+// closeAll closes every session with d, in batches spread over spread,
+// so that thousands of clients do not reconnect in the same instant.
+func (r *Router) closeAll(d disconnect, spread time.Duration) {
+	all := r.sessionList()
 	if len(all) == 0 {
 		return
 	}
@@ -315,12 +322,7 @@ func (r *Router) Shutdown(ctx context.Context) int {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		r.mu.Lock()
-		left := make([]*session, 0, len(r.sessions))
-		for s := range r.sessions {
-			left = append(left, s)
-		}
-		r.mu.Unlock()
+		left := r.sessionList()
 		r.log.Warn("shutdown: clients still connected at the deadline; dropping them", "count", len(left))
 		for _, s := range left {
 			s.drop()
