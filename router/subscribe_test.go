@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsrouter/wsrouter/auth"
 	"github.com/wsrouter/wsrouter/control"
 	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
@@ -269,10 +270,25 @@ func TestHoldBack(t *testing.T) {
 // heldBack counts the messages held back for subscriptions to name that
 // are not live yet.
 func (h *harness) heldBack(name string) int {
+	return heldIn(h.hubChannel(name, false))
+}
+
+// hubChannel is the first hub's channel of name, or with pattern that of
+// the wildcard subscription name; nil when it has none.
+func (h *harness) hubChannel(name string, pattern bool) *channel {
 	hub := h.r.hubs[0]
+	key := hub.prefix + name
+	if pattern {
+		key = escapeGlob(hub.prefix) + auth.RedisGlob(name)
+	}
 	hub.mu.RLock()
-	ch := hub.channels[hub.prefix+name]
-	hub.mu.RUnlock()
+	defer hub.mu.RUnlock()
+	return hub.table(pattern)[key]
+}
+
+// heldIn counts the messages ch holds back for subscriptions that are
+// not live yet; 0 for no channel.
+func heldIn(ch *channel) int {
 	if ch == nil {
 		return 0
 	}

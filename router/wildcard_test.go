@@ -7,39 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsrouter/wsrouter/auth"
 	"github.com/wsrouter/wsrouter/internal/wstest"
 	"github.com/wsrouter/wsrouter/services"
 )
 
 // patternSubscribed reports whether the hub holds the pattern of the
 // wildcard subscription name.
-func (h *harness) patternSubscribed(name string) bool {
-	hub := h.r.hubs[0]
-	hub.mu.RLock()
-	defer hub.mu.RUnlock()
-	ch := hub.patterns[escapeGlob(hub.prefix)+auth.RedisGlob(name)]
-	return ch != nil
-}
+func (h *harness) patternSubscribed(name string) bool { return h.hubChannel(name, true) != nil }
 
 // heldBackPattern counts the messages held back for wildcard subscriptions
 // to name that are not live yet.
-func (h *harness) heldBackPattern(name string) int {
-	hub := h.r.hubs[0]
-	hub.mu.RLock()
-	ch := hub.patterns[escapeGlob(hub.prefix)+auth.RedisGlob(name)]
-	hub.mu.RUnlock()
-	if ch == nil {
-		return 0
-	}
-	n := 0
-	ch.each(func(sub *subscription) {
-		sub.mu.Lock()
-		n += len(sub.held)
-		sub.mu.Unlock()
-	})
-	return n
-}
+func (h *harness) heldBackPattern(name string) int { return heldIn(h.hubChannel(name, true)) }
 
 func wildcardConfig(t *testing.T) *services.Config {
 	cfg := testConfig(t)
