@@ -81,3 +81,24 @@ func hasForbidden(origins map[string]int) bool {
 	}
 	return false
 }
+
+// TestUpgradeHeaderBound: an upgrade whose headers fit in
+// maxUpgradeHeaderBytes is taken; one with a larger cookie gets 431
+// before the router, and so its connect check, sees it.
+func TestUpgradeHeaderBound(t *testing.T) {
+	t.Parallel()
+	rs := testredis.Start(t)
+	p := startRouter(t, baseConfig(t, rs.URL()))
+	for _, tc := range []struct {
+		cookie int
+		want   int
+	}{
+		{maxUpgradeHeaderBytes - 4096, http.StatusSwitchingProtocols},
+		{maxUpgradeHeaderBytes + 8192, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		header := http.Header{"Cookie": {"s=" + strings.Repeat("c", tc.cookie)}}
+		if got := wstest.DialStatus(p.url(), header); got != tc.want {
+			t.Errorf("cookie of %d bytes: HTTP %d, want %d", tc.cookie, got, tc.want)
+		}
+	}
+}

@@ -25,6 +25,13 @@ import (
 
 // serve runs the router until SIGTERM or SIGINT, then drains it. It
 // returns an error only for start-up failures (exit 1).
+// maxUpgradeHeaderBytes bounds an upgrade request's line and headers
+// (net/http's default is 1 MiB). Anyone can open a handshake, and the
+// connect check POSTs the forwarded headers and the query to the app, so
+// each handshake could otherwise hold and send a MiB; a browser's
+// cookies and tokens fit many times over.
+const maxUpgradeHeaderBytes = 64 << 10
+
 func serve(path string, cfg *services.Config, stderr io.Writer) error {
 	level := new(slog.LevelVar)
 	level.Set(parseLevel(cfg.Log.Level))
@@ -86,7 +93,10 @@ func serve(path string, cfg *services.Config, stderr io.Writer) error {
 
 	r.Start()
 	nodeAPI.start()
-	wsServer := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	wsServer := &http.Server{
+		Handler: r, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxUpgradeHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
 	go func() {
 		if err := wsServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("websocket listener stopped", "err", err)
