@@ -261,6 +261,9 @@ func (b *clusterBroker) reload(ctx context.Context) error {
 	if i := slices.Index(owners, ""); i >= 0 {
 		return fmt.Errorf("cluster shards: slot %d has no master", i)
 	}
+	if err := b.checkMasters(rctx, owners); err != nil {
+		return err
+	}
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -295,6 +298,43 @@ func (b *clusterBroker) reload(ctx context.Context) error {
 	return nil
 }
 
+// checkMasters asks each node the map names as a master for its ROLE. Just
+// after a failover, the node that answered CLUSTER SHARDS may not know yet:
+// a channel subscribed on the old master, now a replica, would miss what is
+// published until its replication catches up, and a later move would not
+// see that gap. A stale map is an error, and the reload is retried.
+func (b *clusterBroker) checkMasters(ctx context.Context, owners []string) error {
+	seen := map[string]bool{}
+	for _, addr := range owners {
+		if seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		b.mu.Lock()
+		s := b.shards[addr]
+		b.mu.Unlock()
+		var c *redis.Client
+		if s != nil {
+			c = s.cmd
+		} else {
+			co := b.client.Options()
+			tmp := redis.NewClient(&redis.Options{Addr: addr, Username: co.Username, Password: co.Password,
+				TLSConfig: co.TLSConfig, DialTimeout: b.opts.PingTimeout, ReadTimeout: b.opts.PingTimeout,
+				MaxRetries: -1, PoolSize: 1, DisableIdentity: true})
+			defer tmp.Close()
+			c = tmp
+		}
+		role, err := c.Do(ctx, "ROLE").Slice()
+		if err != nil {
+			return fmt.Errorf("cluster shards: role of %s: %w", addr, err)
+		}
+		if len(role) == 0 || role[0] != "master" {
+			return fmt.Errorf("cluster shards: the slot map names %s a master, but its role is %v (failover in progress)", addr, role)
+		}
+	}
+	return nil
+}
+
 // startShard starts the shard of the master at addr; b.mu is held.
 func (b *clusterBroker) startShard(ctx context.Context, addr string) *shard {
 	co := b.client.Options()
@@ -326,7 +366,7 @@ func (b *clusterBroker) startShard(ctx context.Context, addr string) *shard {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		defer func() { _ = s.sub.Close(); _ = s.cmd.(*redis.Client).Close() }()
+		defer func() { _ = s.sub.Close(); _ = s.cmd.Close() }()
 		s.loop(sctx, shardHandler{b: b, s: s})
 	}()
 	return s

@@ -40,7 +40,7 @@ type command struct {
 // for it, its reader, and its delivery probe.
 type shard struct {
 	name     string
-	cmd      redis.Cmdable // commands on this node: the probe, INFO
+	cmd      *redis.Client // commands on this node: the probe, INFO, ROLE
 	sub      *redis.Client // dials the pub/sub connection
 	interval time.Duration
 	timeout  time.Duration
@@ -75,7 +75,7 @@ type shardHooks struct {
 	lost func(channel string, slot int)
 }
 
-func newShard(name string, cmd redis.Cmdable, sub *redis.Client, opts Options, log *slog.Logger, hooks shardHooks) *shard {
+func newShard(name string, cmd *redis.Client, sub *redis.Client, opts Options, log *slog.Logger, hooks shardHooks) *shard {
 	s := &shard{
 		name:     name,
 		cmd:      cmd,
