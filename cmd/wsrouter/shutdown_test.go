@@ -97,6 +97,10 @@ func TestShutdownHangingCallbacks(t *testing.T) {
 	cfg := baseConfig(t, rs.URL())
 	const timeout = 2 * time.Second
 	cfg["shutdown_timeout"] = timeout.String()
+	// A callback timeout well past the deadline: the hanging calls must still
+	// be in flight when the drain is cut, not time out and go on to
+	// on_unsubscribe first on a slow machine.
+	cfg["http"] = map[string]any{"timeout": "30s", "tries": 1, "wait": "10ms"}
 	cfg.services()["books"] = callbacksAt(svc, "before_unsubscribe", "on_unsubscribe")
 	p := startRouter(t, cfg)
 	const n = 3
