@@ -33,7 +33,7 @@
 #   COMPRESSION [none no_context_takeover context_takeover]
 #   COMP_PAYLOADS [100 1024 16384]  COMP_CLIENTS [500]  COMP_MB [100]
 #   COMP_MIN_BYTES [0]  REDIS_PORT [6391]  RUN_TIMEOUT [10m]
-#   ROUTER_GODEBUG [adaptivestackstart=0]: wsrouter's GODEBUG, as deploy/ sets it
+#   ROUTER_GODEBUG []: wsrouter's GODEBUG (e.g. adaptivestackstart=0, see BENCHMARKS.md)
 #   RESULTS [/tmp/wsbench-scale-DATE.jsonl]  FLOOR_SRC [REPO/../shared/floor]
 set -euo pipefail
 
@@ -57,7 +57,7 @@ REDIS_PORT=${REDIS_PORT:-6391}
 RUN_TIMEOUT=${RUN_TIMEOUT:-10m}
 RESULTS=${RESULTS:-${TMPDIR:-/tmp}/wsbench-scale-$(date +%Y%m%d-%H%M%S).jsonl}
 FLOOR_SRC=${FLOOR_SRC:-$root/../shared/floor}
-ROUTER_GODEBUG=${ROUTER_GODEBUG-adaptivestackstart=0}
+ROUTER_GODEBUG=${ROUTER_GODEBUG-}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsbench-scale.XXXXXX")
 pids=()

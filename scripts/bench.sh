@@ -24,7 +24,7 @@
 #   RUNS [3]  CLIENTS [10000]  BURST_MESSAGES [200]  STEADY_RATE [5]
 #   STEADY_SECONDS [10]  TOPICS [1000]  PER_TOPIC [10]  TOPIC_MESSAGES [20000]
 #   PAYLOAD [100]  REDIS_PORT [6390]  RUN_TIMEOUT [5m]
-#   ROUTER_GODEBUG [adaptivestackstart=0]: wsrouter's GODEBUG, as deploy/ sets it
+#   ROUTER_GODEBUG []: wsrouter's GODEBUG (e.g. adaptivestackstart=0, see BENCHMARKS.md)
 #   RESULTS [/tmp/wsbench-DATE.jsonl]  FLOOR_SRC [REPO/../shared/floor]
 #   DOC [docs/BENCHMARKS.md at the default sizes, else none]: the report to
 #       write; its part below the "<!-- notes -->" line is kept
@@ -47,7 +47,7 @@ REDIS_PORT=${REDIS_PORT:-6390}
 RUN_TIMEOUT=${RUN_TIMEOUT:-5m}
 RESULTS=${RESULTS:-${TMPDIR:-/tmp}/wsbench-$(date +%Y%m%d-%H%M%S).jsonl}
 FLOOR_SRC=${FLOOR_SRC:-$root/../shared/floor}
-ROUTER_GODEBUG=${ROUTER_GODEBUG-adaptivestackstart=0}
+ROUTER_GODEBUG=${ROUTER_GODEBUG-}
 
 # The published report is rewritten only by a run at the published sizes.
 sizes="$RUNS $CLIENTS $BURST_MESSAGES $STEADY_RATE $STEADY_SECONDS $TOPICS $PER_TOPIC $TOPIC_MESSAGES $PAYLOAD"
@@ -293,7 +293,7 @@ write_doc() {
 		done
 		echo "# the servers:"
 		echo "floor -addr 127.0.0.1:PORT -redis 127.0.0.1:PORT -queue 4096"
-		echo "GODEBUG=$ROUTER_GODEBUG wsrouter -config wsrouter.yaml   # deploy/ sets the same GODEBUG"
+		echo "GODEBUG=$ROUTER_GODEBUG wsrouter -config wsrouter.yaml"
 		echo "wsbench -callback-server 127.0.0.1:PORT   # the service of wsrouter-timers"
 		echo '```'
 		echo
