@@ -31,22 +31,9 @@ REDIS_PORT=${REDIS_PORT:-6395}
 RUN_TIMEOUT=${RUN_TIMEOUT:-10m}
 RESULTS=${RESULTS:-${TMPDIR:-/tmp}/wsbench-auth-$(date +%Y%m%d-%H%M%S).jsonl}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsbench-auth.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "bench-auth: $*"; exit 1; }
-
-# shellcheck source=scripts/ports.sh
-. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+# shellcheck source=scripts/servers.sh
+script=bench-auth
+. "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 # start_router MODE: a fresh router whose service "bench" is set up for
 # MODE (none, ticket, jwt, connect, wildcard, exact); sets server_pid and

@@ -59,22 +59,9 @@ RESULTS=${RESULTS:-${TMPDIR:-/tmp}/wsbench-scale-$(date +%Y%m%d-%H%M%S).jsonl}
 FLOOR_SRC=${FLOOR_SRC:-$root/../shared/floor}
 ROUTER_GODEBUG=${ROUTER_GODEBUG-}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsbench-scale.XXXXXX")
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "bench-scale: $*"; exit 1; }
-
-# shellcheck source=scripts/ports.sh
-. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+# shellcheck source=scripts/servers.sh
+script=bench-scale
+. "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 # start_server NAME [COMPRESSION]: start a fresh server; sets server_pid
 # and server_url.

@@ -56,30 +56,9 @@ if [[ -z ${DOC+set} ]]; then
 	[[ $sizes == "3 10000 200 5 10 1000 10 20000 100" ]] && DOC=$root/docs/BENCHMARKS.md
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsbench.XXXXXX")
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "bench: $*"; exit 1; }
-
-# forget PID: drop it from the cleanup list once it has been reaped.
-forget() {
-	local keep=() p
-	for p in "${pids[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-	pids=("${keep[@]}")
-}
-
-# shellcheck source=scripts/ports.sh
-. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+# shellcheck source=scripts/servers.sh
+script=bench
+. "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 # wsrouter_config PORT [timers]: the configuration the wsrouter servers run.
 wsrouter_config() {

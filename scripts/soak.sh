@@ -20,23 +20,9 @@ RATE=${RATE:-200}
 PORT_BASE=${PORT_BASE:-9300}
 WSROUTER=${WSROUTER:-}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/wssoak.XXXXXX")
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "soak: $*"; exit 1; }
-
-# shellcheck source=scripts/ports.sh
-. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+# shellcheck source=scripts/servers.sh
+script=soak
+. "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 cd "$root"
 if [[ -z $WSROUTER ]]; then
