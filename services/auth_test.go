@@ -62,14 +62,7 @@ func TestAuthenticationKeys(t *testing.T) {
 				mustParse(t, tt.src)
 				return
 			}
-			ps := problemsOf(t, tt.src)
-			if len(ps) != 1 {
-				t.Errorf("got %d problems, want 1:\n%v", len(ps), &ps)
-			}
-			p := findProblem(t, ps, tt.path)
-			if !strings.Contains(p.Message, tt.want) {
-				t.Errorf("problem at %s = %q, want it to contain %q", tt.path, p.Message, tt.want)
-			}
+			p := onlyProblem(t, tt.src, tt.path, tt.want)
 			if strings.Contains(p.Message, strings.Repeat("s", 32)) || strings.Contains(p.Message, "hunter2") {
 				t.Errorf("problem shows the secret: %q", p.Message)
 			}

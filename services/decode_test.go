@@ -53,6 +53,21 @@ func findProblem(t *testing.T, ps Problems, path string) Problem {
 	return Problem{}
 }
 
+// onlyProblem parses src, requires exactly one problem, at path, with a
+// message containing want, and returns it.
+func onlyProblem(t *testing.T, src, path, want string) Problem {
+	t.Helper()
+	ps := problemsOf(t, src)
+	if len(ps) != 1 {
+		t.Errorf("got %d problems, want 1:\n%v", len(ps), &ps)
+	}
+	p := findProblem(t, ps, path)
+	if !strings.Contains(p.Message, want) {
+		t.Errorf("problem at %s = %q, want it to contain %q", path, p.Message, want)
+	}
+	return p
+}
+
 func TestParseDefaults(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -279,14 +294,7 @@ func TestWrongTypes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ps := problemsOf(t, tt.src)
-			p := findProblem(t, ps, tt.path)
-			if !strings.Contains(p.Message, tt.want) {
-				t.Errorf("problem = %+v, want message containing %q", p, tt.want)
-			}
-			if len(ps) != 1 {
-				t.Errorf("got %d problems, want 1:\n%v", len(ps), &ps)
-			}
+			onlyProblem(t, tt.src, tt.path, tt.want)
 		})
 	}
 }

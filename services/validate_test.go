@@ -218,14 +218,7 @@ func TestValidationRules(t *testing.T) {
 				mustParse(t, tt.src)
 				return
 			}
-			ps := problemsOf(t, tt.src)
-			if len(ps) != 1 {
-				t.Errorf("got %d problems, want 1:\n%v", len(ps), &ps)
-			}
-			p := findProblem(t, ps, tt.path)
-			if !strings.Contains(p.Message, tt.want) {
-				t.Errorf("problem at %s = %q, want it to contain %q", tt.path, p.Message, tt.want)
-			}
+			p := onlyProblem(t, tt.src, tt.path, tt.want)
 			if line := "c.yaml:"; !strings.HasPrefix(p.String(), line) || !strings.Contains(p.String(), ": "+tt.path+": ") {
 				t.Errorf("String() = %q, want the file, line and key path", p.String())
 			}
