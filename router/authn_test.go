@@ -331,6 +331,17 @@ func TestJWTExpiry(t *testing.T) {
 		c.Send(authJWT(token(-time.Second)))
 		c.Expect(`{"event":"auth","status":"error","error":"Authentication failed."}`)
 	})
+	t.Run("closing the connection stops its expiry timer", func(t *testing.T) {
+		before := clk.Pending()
+		c := h.dial()
+		c.Send(authJWT(token(time.Hour)))
+		c.Expect(`{"event":"auth","status":"ok"}`)
+		if got := clk.Pending(); got <= before {
+			t.Fatalf("%d timers pending after a token with exp, want more than the %d before", got, before)
+		}
+		c.Close()
+		wstest.Eventually(t, 5*time.Second, "the connection's timers stopped", func() bool { return clk.Pending() == before })
+	})
 }
 
 // TestAllowedSubscriptions: patterns from a ticket answer, a connect
