@@ -62,18 +62,7 @@ start_router() {
 		  bench: $svc
 	EOF
 	"$tmp/wsrouter" -config "$tmp/wsrouter.yaml" >"$tmp/wsrouter.log" 2>&1 &
-	server_pid=$!
-	pids+=("$server_pid")
-	server_url="ws://127.0.0.1:$port/"
-	wait_port "$port" "$server_pid" "$tmp/wsrouter.log"
-}
-
-stop_router() {
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	local keep=() p
-	for p in "${pids[@]}"; do [[ $p == "$server_pid" ]] || keep+=("$p"); done
-	pids=("${keep[@]}")
+	served "$port" "$tmp/wsrouter.log"
 }
 
 failed=0
@@ -91,7 +80,7 @@ run() {
 		log "bench-auth: $mode $scenario failed; router log tail:"
 		tail -n 5 "$tmp/wsrouter.log" >&2 || true
 	fi
-	stop_router
+	stop_server
 }
 
 cd "$root"

@@ -89,18 +89,7 @@ start_server() {
 		;;
 	*) die "unknown server $1 (want floor or wsrouter)" ;;
 	esac
-	server_pid=$!
-	pids+=("$server_pid")
-	server_url="ws://127.0.0.1:$port/"
-	wait_port "$port" "$server_pid" "$logf"
-}
-
-stop_server() {
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	local keep=() p
-	for p in "${pids[@]}"; do [[ $p == "$server_pid" ]] || keep+=("$p"); done
-	pids=("${keep[@]}")
+	served "$port" "$logf"
 }
 
 failed=0

@@ -101,16 +101,7 @@ start_server() {
 		;;
 	*) die "unknown server $1 (want floor, wsrouter or wsrouter-timers)" ;;
 	esac
-	server_pid=$!
-	pids+=("$server_pid")
-	server_url="ws://127.0.0.1:$port/"
-	wait_port "$port" "$server_pid" "$logf"
-}
-
-stop_server() {
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	forget "$server_pid"
+	served "$port" "$logf"
 }
 
 # scenario_flags NAME: the wsbench load flags of a scenario.

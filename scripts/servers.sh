@@ -21,6 +21,23 @@ trap 'exit 130' INT TERM
 log() { printf '%s\n' "$*" >&2; }
 die() { log "$script: $*"; exit 1; }
 
+# served PORT LOG: take the process just started in the background ($!)
+# as the server: server_pid, stopped on exit, and server_url; wait until
+# it listens on PORT (LOG is shown if it exits first).
+served() {
+	server_pid=$!
+	pids+=("$server_pid")
+	server_url="ws://127.0.0.1:$1/"
+	wait_port "$1" "$server_pid" "$2"
+}
+
+# stop_server: stop the server started last and forget it.
+stop_server() {
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	forget "$server_pid"
+}
+
 # forget PID: drop it from the cleanup list once it has been reaped.
 forget() {
 	local keep=() p
